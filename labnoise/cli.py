@@ -1,0 +1,119 @@
+"""The ``labnoise`` command line.
+
+    labnoise run CHAPTER --profile P [-p NAME VALUE ...] [--out DIR]
+    labnoise book --profile P
+    labnoise embed --dataset cifar10 --split train --encoder efficientnet-lite0 [--flip] [--root DIR]
+    labnoise data status [--root DIR]
+    labnoise data import PATH [PATH ...] [--root DIR]
+    labnoise chapters
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .profiles import PROFILE_NAMES
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="labnoise", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run one chapter with papermill and write CHAPTER.ipynb + CHAPTER.results.json")
+    r.add_argument("chapter", help="e.g. 02_cluster_based_noise (or a unique prefix such as 02)")
+    r.add_argument("--profile", default="smoke", choices=PROFILE_NAMES)
+    r.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                   help="override one chapter parameter (repeatable); VALUE is a Python/JSON literal or a string")
+    r.add_argument("--out", default=None, help="output folder (default _build/runs/PROFILE)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    b = sub.add_parser("book", help="run every chapter, then build the HTML book (_build/html)")
+    b.add_argument("--profile", default="smoke", choices=PROFILE_NAMES)
+    b.add_argument("--no-run", action="store_true", help="reuse the executed notebooks in _build/runs/PROFILE")
+    b.add_argument("--not-strict", action="store_true", help="do not turn Sphinx warnings into errors")
+
+    e = sub.add_parser("embed", help="compute (or load from the cache) encoder features")
+    e.add_argument("--dataset", required=True)
+    e.add_argument("--split", default="train")
+    e.add_argument("--encoder", required=True)
+    e.add_argument("--flip", action="store_true", help="embed horizontally flipped images")
+    e.add_argument("--root", default=None, help="data root (default: $LABNOISE_DATA or ~/.cache/labnoise)")
+    e.add_argument("--device", default="auto")
+    e.add_argument("--batch-size", type=int, default=None)
+
+    d = sub.add_parser("data", help="list or import data files")
+    dsub = d.add_subparsers(dest="data_command", required=True)
+    ds = dsub.add_parser("status", help="every known file: present or missing, URL, destination")
+    ds.add_argument("--root", default=None)
+    di = dsub.add_parser("import", help="validate files fetched by hand and place them in the data root")
+    di.add_argument("paths", nargs="+")
+    di.add_argument("--root", default=None)
+
+    sub.add_parser("chapters", help="list the chapters")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # one clear message, no traceback, for the errors we raise on purpose
+        from .data import DataNotFoundError
+        from .runner import ChapterFailed
+
+        if isinstance(e, (ValueError, DataNotFoundError, ChapterFailed, FileNotFoundError, RuntimeError)):
+            print(f"labnoise {args.command}: error: {e}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _dispatch(args) -> int:
+    if args.command == "run":
+        from .runner import parse_value, run_chapter
+
+        params = {name: parse_value(value) for name, value in args.parameter}
+        path = run_chapter(args.chapter, args.profile, params, out_dir=args.out, progress=not args.quiet)
+        print(f"results: {path}")
+        return 0
+    if args.command == "book":
+        from .runner import build_book
+
+        build_book(args.profile, run=not args.no_run, strict=not args.not_strict)
+        return 0
+    if args.command == "embed":
+        from .features import embed
+
+        x = embed(args.dataset, args.split, args.encoder, flip=args.flip, device=args.device,
+                  batch_size=args.batch_size, root=args.root)
+        print(f"{args.dataset}/{args.split} {args.encoder}{' (flipped)' if args.flip else ''}: "
+              f"features {x.shape} {x.dtype}")
+        return 0
+    if args.command == "data":
+        from . import data
+
+        if args.data_command == "status":
+            root = data.data_root(args.root)
+            print(f"data root: {root}")
+            for row in data.status(root):
+                mark = "present" if row["present"] else "MISSING"
+                print(f"  {mark:8s} {row['key']:24s} {row['path']}")
+                if not row["present"]:
+                    print(f"           from {row['url']} (md5 {row['md5']})")
+            return 0
+        done = data.import_files(args.paths, args.root)
+        for key, dest in done:
+            print(f"imported {key} -> {dest}")
+        return 0
+    if args.command == "chapters":
+        from .runner import chapters
+
+        print("\n".join(chapters()))
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
