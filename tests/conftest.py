@@ -1,0 +1,29 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def data_root():
+    """The offline data root prepared by .ci/run (LABNOISE_DATA); tests that need it skip when it is absent."""
+    from labnoise import data
+
+    root = data.data_root()
+    return root
+
+
+def needs(group):
+    """Skip unless the data root has every file of ``group`` (cifar10, cifar10n, reference, ...)."""
+    from labnoise import data
+
+    return pytest.mark.skipif(not data.has_files(group), reason=f"no {group} files in the data root "
+                              f"({data.data_root()}); .ci/run prepares them from ../shared")
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Tests never download: every fetch of a missing file fails fast as it would offline."""
+    monkeypatch.setenv("LABNOISE_OFFLINE", "1")
