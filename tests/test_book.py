@@ -1,0 +1,28 @@
+"""`labnoise book --profile smoke`: every chapter runs, every page is built, no error output."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_smoke_book_builds_every_chapter():
+    r = subprocess.run([sys.executable, "-m", "labnoise.cli", "book", "--profile", "smoke"], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-6000:]
+    html = ROOT / "_build" / "html"
+    assert (html / "index.html").exists()
+    from labnoise.runner import chapters
+
+    for name in chapters():
+        page = html / "notebooks" / f"{name}.html"
+        assert page.exists(), f"no page for {name}"
+        text = page.read_text()
+        assert "Traceback" not in text and 'class="output traceback' not in text
+        res = json.loads((ROOT / "_build" / "runs" / "smoke" / f"{name}.results.json").read_text())
+        assert res["chapter"] == name and res["profile"] == "smoke" and res["metrics"]
+        assert "colab.research.google.com" in text  # launch button
