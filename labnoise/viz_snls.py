@@ -1,0 +1,174 @@
+"""Figures and the neighbour browser of the SNLS chapter (04_snls).
+
+* :func:`neighbour_panel` -- one image, its k nearest neighbours (framed by whether their given label equals
+  the image's *true* class) and the label histogram / given label / SNLS soft label (Fig. 6 analog).
+* :func:`sweep_plot` -- accuracy against k or alpha, one line per noisy label set.
+* :func:`gain_bars` -- accuracy with and without SNLS per host, noise type and rate.
+* :func:`neighbour_browser` -- an ipywidgets explorer of any example's neighbours (needs a live kernel; the
+  chapter also draws static panels so that executed pages show the same content).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .viz import _plt, show_image
+
+__all__ = ["neighbour_panel", "sweep_plot", "gain_bars", "neighbour_browser"]
+
+_OK, _BAD = "#1a9850", "#d73027"
+
+
+def neighbour_panel(images, index: int, neighbors, noisy_labels, clean_labels, classes, *, k: int = 100,
+                    alpha: float = 0.3, ncols: int = 20, size: float = 0.55, title: str | None = None):
+    """Fig. 6 analog: image ``index``, its first ``k`` neighbours and the resulting soft label.
+
+    Parameters
+    ----------
+    images : (N, H, W, C) uint8 training images (same order as the labels).
+    index : the example to show.
+    neighbors : (N, >= k) table from :func:`labnoise.methods.snls.neighbor_indices` (column 0 = the example).
+    noisy_labels, clean_labels : given and true labels (N,).
+    classes : class names.
+    k, alpha : SNLS settings used for the histogram and soft label.
+    ncols, size : neighbour-grid columns and thumbnail size (inches).
+    """
+    from .methods.snls import neighbor_label_freq, soften
+
+    plt = _plt()
+    noisy = np.asarray(noisy_labels)
+    clean = np.asarray(clean_labels)
+    C = len(classes)
+    nb = np.asarray(neighbors)[index, :k]
+    freq = neighbor_label_freq(nb[None, :], noisy, C)[0]
+    soft = soften(freq[None, :], noisy[[index]], alpha)[0]
+    rows = int(np.ceil(k / ncols))
+    fig = plt.figure(figsize=(max(ncols * size + 6.0, 10.0), max(rows * size + 1.2, 3.4)))
+    gs = fig.add_gridspec(rows, ncols + 12)
+    ax0 = fig.add_subplot(gs[:, :3])
+    show_image(ax0, images[index])
+    ax0.set_title(f"#{index}\ngiven: {classes[noisy[index]]}\ntrue: {classes[clean[index]]}", fontsize=9,
+                  color=_OK if noisy[index] == clean[index] else _BAD)
+    for j, n in enumerate(nb):
+        ax = fig.add_subplot(gs[j // ncols, 3 + j % ncols])
+        show_image(ax, images[n])
+        col = _OK if noisy[n] == clean[index] else _BAD
+        for sp in ax.spines.values():
+            sp.set_edgecolor(col)
+            sp.set_linewidth(2.0)
+    axb = fig.add_subplot(gs[:, ncols + 4:])
+    x = np.arange(C)
+    w = 0.27
+    onehot = np.eye(C)[noisy[index]]
+    axb.barh(x - w, freq, w, label=f"neighbour labels (k={k})", color="#91bfdb")
+    axb.barh(x, onehot, w, label="given label", color="#bbbbbb")
+    axb.barh(x + w, soft, w, label=f"SNLS soft label (alpha={alpha})", color="#4575b4")
+    axb.set_yticks(x)
+    axb.set_yticklabels(classes, fontsize=8)
+    axb.invert_yaxis()
+    axb.set_xlim(0, 1)
+    axb.tick_params(axis="x", labelsize=8)
+    axb.get_yticklabels()[clean[index]].set_fontweight("bold")
+    axb.legend(fontsize=7, loc="lower right")
+    fig.suptitle(title or f"{k} nearest neighbours (frame green = labelled as the true class "
+                          f"'{classes[clean[index]]}', red = another label)", fontsize=10)
+    return fig
+
+
+def sweep_plot(values, curves: dict, *, xlabel: str, ylabel: str = "accuracy (%)", title: str | None = None,
+               logx: bool = False, ax=None, reference: dict | None = None):
+    """Lines of ``curves[name]`` (one value per entry of ``values``); ``reference`` draws dashed horizontals."""
+    plt = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    else:
+        fig = ax.figure
+    for i, (name, ys) in enumerate(curves.items()):
+        ax.plot(values, ys, marker="o", ms=3.5, label=str(name), color=f"C{i}")
+        if reference and name in reference:
+            ax.axhline(reference[name], ls="--", lw=0.8, color=f"C{i}")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def gain_bars(acc: dict, *, title: str | None = None):
+    """Grouped bars from :func:`labnoise.methods.snls.compare_hosts`' ``acc``: one panel per host, a pair of bars
+    (plain, +SNLS; mean over seeds) per noise set."""
+    plt = _plt()
+    hosts = list(acc)
+    fig, axes = plt.subplots(1, len(hosts), figsize=(5.2 * len(hosts), 3.6), squeeze=False)
+    for ax, h in zip(axes[0], hosts):
+        names, plain, snls = [], [], []
+        for noise, by_rate in acc[h].items():
+            items = by_rate.items() if isinstance(by_rate, dict) and "plain" not in by_rate else [("", by_rate)]
+            for rate, cell in items:
+                names.append(f"{noise}\n{rate}" if rate != "" else str(noise))
+                plain.append(np.mean(cell["plain"]))
+                snls.append(np.mean(cell["snls"]))
+        x = np.arange(len(names))
+        ax.bar(x - 0.2, plain, 0.4, label="given labels", color="#bbbbbb")
+        ax.bar(x + 0.2, snls, 0.4, label="SNLS targets", color="#4575b4")
+        for xi, p, s in zip(x, plain, snls):
+            ax.text(xi + 0.2, s + 0.5, f"{s - p:+.1f}", ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(x)
+        ax.set_xticklabels(names, fontsize=8)
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title({"ce": "cross-entropy (MLP head)", "lra_diffusion": "LRA-Diffusion"}.get(h, h), fontsize=10)
+        ax.set_ylim(0, 100)
+        ax.legend(fontsize=8, loc="upper right")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def neighbour_browser(images, neighbors, noisy_labels, clean_labels, classes, *, alpha: float = 0.3,
+                      k_max: int | None = None, start: int = 0, dpi: int = 80):
+    """An ipywidgets explorer: pick any example (and k, alpha) and see :func:`neighbour_panel`.
+
+    The panel is rendered to a PNG and shown in an ``Image`` widget (no ``Output`` widget capturing matplotlib,
+    which can stall headless executors such as papermill). Returns the widget (display it in a notebook); in a
+    headless run it renders as a static placeholder. Returns ``None`` when ipywidgets is not installed.
+    """
+    try:
+        import ipywidgets as w
+    except ImportError:  # pragma: no cover
+        print("ipywidgets is not installed: no interactive browser (the static panels show the same).")
+        return None
+    import io
+
+    plt = _plt()
+    nbr = np.asarray(neighbors)
+    n, kk = nbr.shape
+    k_max = min(kk, k_max or kk)
+    idx = w.BoundedIntText(value=int(start), min=0, max=n - 1, description="example")
+    k = w.IntSlider(value=min(100, k_max), min=1, max=k_max, description="k", continuous_update=False)
+    a = w.FloatSlider(value=float(alpha), min=0.0, max=1.0, step=0.05, description="alpha", continuous_update=False)
+    pick_wrong = w.Button(description="random mislabelled")
+    image = w.Image(format="png")
+    wrong = np.flatnonzero(np.asarray(noisy_labels) != np.asarray(clean_labels))
+    gen = np.random.default_rng(0)
+
+    def draw(*_):
+        fig = neighbour_panel(images, int(idx.value), nbr, noisy_labels, clean_labels, classes, k=int(k.value),
+                              alpha=float(a.value))
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        plt.close(fig)
+        image.value = buf.getvalue()
+
+    def pick(_):
+        if wrong.size:
+            idx.value = int(gen.choice(wrong))
+
+    for c in (idx, k, a):
+        c.observe(draw, names="value")
+    pick_wrong.on_click(pick)
+    draw()
+    return w.VBox([w.HBox([idx, pick_wrong]), w.HBox([k, a]), image])
