@@ -150,10 +150,10 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
             raise FileNotFoundError(f"{nb} is missing: run the chapter first (labnoise run {name} --profile {profile}).")
         shutil.copy2(nb, src / "notebooks" / nb.name)
     _check_no_errors(src / "notebooks")
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(src), "--path-output", str(build_dir.parent),
+    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(src), "--path-output", str(build_dir.parent),
            "--builder", "html"]
     if strict:
-        cmd += ["-W", "-n", "--keep-going"]
+        cmd += ["-W", "--keep-going"]
     env = dict(os.environ)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     log = proc.stdout + proc.stderr
