@@ -1,0 +1,242 @@
+"""A small grid runner: methods x noise kinds x rates x seeds, one cached JSON file per cell.
+
+    def cell(method, noise, rate, seed):
+        ...train...
+        return {"test_acc": 0.83}
+
+    records = run_grid(cell, ["ce", "gce"], ["pmd", "cbn"], [0.35, 0.70], [0, 1, 2],
+                       cache_dir="cache/03", params=cfg)
+    table = summarize(records, "test_acc")     # table["gce"]["cbn"]["0.35"] == {"mean":..., "sd":..., "n_seeds": 3}
+    print(format_table(table))
+
+Each finished cell is written atomically to ``cache_dir/<method>__<noise>__<rate>__s<seed>.json``, so an
+interrupted grid resumes where it stopped; a cell is reused only if the ``params`` it was computed with (a
+JSON-able dict, fingerprinted) are the same as now. Failed cells raise and are not cached.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ._io import save_json
+
+__all__ = ["run_grid", "summarize", "format_table", "cell_path", "rate_key", "to_frame"]
+
+
+def rate_key(rate) -> str:
+    """The string key of a rate in tables and JSON: ``0.35 -> "0.35"``, ``0.7 -> "0.7"``."""
+    return f"{float(rate):g}"
+
+
+def _fingerprint(params) -> str:
+    blob = json.dumps(params if params is not None else {}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def cell_path(cache_dir, method, noise, rate, seed) -> Path:
+    name = f"{method}__{noise}__{rate_key(rate)}__s{int(seed)}"
+    return Path(cache_dir) / (re.sub(r"[^A-Za-z0-9_.+-]", "_", name) + ".json")
+
+
+def run_grid(fn: Callable, methods: Iterable, noises: Iterable, rates: Iterable, seeds: Iterable, *,
+             cache_dir=None, params=None, overwrite: bool = False, progress: bool = True) -> list[dict]:
+    """Run ``fn(method, noise, rate, seed) -> dict`` over the grid, caching each cell.
+
+    Parameters
+    ----------
+    fn : callable returning a JSON-able dict of metrics for one cell.
+    methods, noises, rates, seeds : the grid axes (methods and noises are names; rates floats; seeds ints).
+    cache_dir : folder for the per-cell JSON files; ``None`` disables caching.
+    params : JSON-able settings shared by all cells; cached cells computed with other params are recomputed.
+    overwrite : recompute every cell.
+    progress : tqdm bar over cells.
+
+    Returns
+    -------
+    list of records ``{"method", "noise", "rate", "seed", "metrics", "seconds", "cached"}`` in grid order.
+    """
+    from tqdm.auto import tqdm
+
+    cells = [(m, n, float(r), int(s)) for m in methods for n in noises for r in rates for s in seeds]
+    if not cells:
+        raise ValueError("the grid is empty; pass at least one method, noise kind, rate and seed.")
+    fp = _fingerprint(params)
+    out = []
+    bar = tqdm(cells, desc="grid", unit="cell", disable=not progress)
+    for m, n, r, s in bar:
+        bar.set_postfix_str(f"{m} {n} {rate_key(r)} s{s}")
+        path = cell_path(cache_dir, m, n, r, s) if cache_dir is not None else None
+        rec = None
+        if path is not None and path.exists() and not overwrite:
+            try:
+                old = json.loads(path.read_text())
+                if old.get("fingerprint") == fp:
+                    rec = old
+                    rec["cached"] = True
+            except (json.JSONDecodeError, OSError):
+                rec = None
+        if rec is None:
+            t = time.perf_counter()
+            metrics = fn(m, n, r, s)
+            if not isinstance(metrics, dict):
+                raise ValueError(f"the cell function must return a dict of metrics, got {type(metrics).__name__}.")
+            rec = {"method": m, "noise": n, "rate": r, "seed": s, "metrics": metrics,
+                   "seconds": round(time.perf_counter() - t, 3), "fingerprint": fp}
+            if path is not None:
+                save_json(path, rec)
+            rec["cached"] = False
+        out.append(rec)
+    return out
+
+
+def summarize(records: list[dict], metric: str = "test_acc") -> dict:
+    """``table[method][noise][rate_key] = {"mean", "sd", "n_seeds"}`` over seeds (sd: sample sd, ddof=1;
+    0.0 for a single seed). Records whose metric is missing or None are skipped."""
+    groups: dict = {}
+    for rec in records:
+        v = rec["metrics"].get(metric)
+        if v is None:
+            continue
+        groups.setdefault(rec["method"], {}).setdefault(rec["noise"], {}).setdefault(rate_key(rec["rate"]), []).append(float(v))
+    table: dict = {}
+    for m, by_noise in groups.items():
+        for n, by_rate in by_noise.items():
+            for r, vals in by_rate.items():
+                mean = sum(vals) / len(vals)
+                sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else 0.0
+                table.setdefault(m, {}).setdefault(n, {})[r] = {"mean": mean, "sd": sd, "n_seeds": len(vals)}
+    return table
+
+
+def format_table(table: dict, scale: float = 100.0, digits: int = 2, reference: dict | None = None) -> str:
+    """A markdown table: one row per method, one column per (noise, rate), cells ``mean ± sd``.
+
+    ``reference`` (same nesting, plain numbers, already in display units) adds a "paper" value per cell.
+    """
+    cols = sorted({(n, r) for m in table for n in table[m] for r in table[m][n]}, key=lambda c: (c[1], c[0]))
+    head = "| method | " + " | ".join(f"{n} {float(r):.0%}" for n, r in cols) + " |"
+    lines = [head, "|" + "---|" * (len(cols) + 1)]
+    for m in table:
+        cells = []
+        for n, r in cols:
+            c = table[m].get(n, {}).get(r)
+            s = "" if c is None else f"{c['mean'] * scale:.{digits}f} ± {c['sd'] * scale:.{digits}f}"
+            ref = (reference or {}).get(m, {}).get(n, {}).get(r)
+            if ref is not None:
+                s += f" (paper {ref:.{digits}f})"
+            cells.append(s)
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def to_frame(records: list[dict]):
+    """Records as a pandas DataFrame (one row per cell, metrics flattened); needs pandas."""
+    import pandas as pd
+    rows = [{"method": r["method"], "noise": r["noise"], "rate": r["rate"], "seed": r["seed"],
+             "seconds": r.get("seconds"), **{k: v for k, v in r["metrics"].items() if not isinstance(v, (list, dict))}}
+            for r in records]
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# learning with noisy labels over a grid of label sets
+# ----------------------------------------------------------------------------------------------------------
+#: extra method names understood by :func:`lnl_cell` besides :data:`labnoise.methods.METHOD_NAMES`
+DIFFUSION_METHODS = ("lra_diffusion", "lra_snls")
+
+
+def lnl_cell(method: str, x, y_noisy, *, x_test, y_test, clean=None, rate=None, model="mlp",
+             train_kwargs: dict | None = None, lra_kwargs: dict | None = None, snls_kwargs: dict | None = None,
+             neighbors=None, features=None, features_test=None, seed: int = 0, device="auto") -> dict:
+    """Train one method on ``(x, y_noisy)`` and report test accuracy of the *last* epoch (no test-set selection).
+
+    ``method``: a name of :data:`labnoise.methods.METHOD_NAMES` (trained with :func:`labnoise.train.fit`,
+    Co-teaching(+) given ``noise_rate=rate``), ``"lra_diffusion"`` (LRA-Diffusion on features, labels retrieved
+    from the neighbours) or ``"lra_snls"`` (LRA-Diffusion trained on SNLS soft targets); the two diffusion
+    methods need float features: ``features``/``features_test`` when given (e.g. CLIP features while the
+    other methods train on pixels), else ``x``/``x_test``; they use ``neighbors`` (an (N, >= k) kNN table of
+    those features) when given.
+
+    Returns a JSON-able dict: ``test_acc``, ``train_acc_clean`` (when ``clean`` is given and the method reports
+    it), ``test_acc_curve`` (per epoch, when available) and ``seconds``.
+    """
+    import time
+
+    t0 = time.perf_counter()
+    if method in DIFFUSION_METHODS:
+        from .methods.lra_diffusion import LRADiffusion
+        x = x if features is None else features
+        x_test = x_test if features_test is None else features_test
+        from .methods.snls import snls_targets
+        kw = dict(lra_kwargs or {})
+        k = int(kw.get("k", 10))
+        nb = None if neighbors is None else neighbors[:, :max(k, 1)]
+        lra = LRADiffusion(seed=seed, device=device, progress=False, **kw)
+        if method == "lra_snls":
+            skw = dict(snls_kwargs or {})
+            ks = int(skw.get("k", 100))
+            tgt = snls_targets(x, y_noisy, device=device,
+                               neighbors=None if neighbors is None or neighbors.shape[1] < ks else neighbors[:, :ks],
+                               **skw)
+            lra.fit(x, tgt)
+        else:
+            lra.fit(x, y_noisy, neighbors=nb if nb is not None and nb.shape[1] >= k else None)
+        return {"test_acc": float(lra.score(x_test, y_test)), "seconds": round(time.perf_counter() - t0, 2)}
+
+    from .methods import get_method
+    from .train import fit
+    m = get_method(method, noise_rate=rate) if method.startswith("coteaching") else get_method(method)
+    res = fit(model, x, y_noisy, method=m, x_test=x_test, y_test=y_test, clean_labels=clean, seed=seed,
+              device=device, progress=False, **(train_kwargs or {}))
+    out = {"test_acc": res.final["test_acc"], "seconds": round(time.perf_counter() - t0, 2),
+           "test_acc_curve": [r.get("test_acc") for r in res.history]}
+    if "train_acc_clean" in res.final:
+        out["train_acc_clean"] = res.final["train_acc_clean"]
+    if "plc_label_acc" in res.final:
+        out["plc_label_acc"] = res.final["plc_label_acc"]
+    return out
+
+
+def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean=None, cache_dir=None,
+                 params=None, method_params: dict | None = None, progress: bool = True,
+                 **cell_kwargs) -> list[dict]:
+    """:func:`run_grid` over ``methods x label_sets x seeds`` with :func:`lnl_cell`.
+
+    ``label_sets`` maps ``(noise_name, rate) -> noisy labels`` (e.g. ``{("pmd", 0.35): y1, ("cbn", 0.35): y2}``);
+    ``cell_kwargs`` go to :func:`lnl_cell` (``model``, ``train_kwargs``, ``lra_kwargs``, ``neighbors``, ...).
+    Only the cells whose label set exists are run (a missing combination is skipped, not faked). The cache
+    fingerprint of each cell includes ``params``, a hash of its noisy labels and ``method_params[method]``
+    (settings that concern one method only, so that changing them does not retrain the others).
+    """
+    noises = sorted({k[0] for k in label_sets}, key=lambda n: list(dict.fromkeys(k[0] for k in label_sets)).index(n))
+    rates = sorted({float(k[1]) for k in label_sets})
+    keyed = {(n, float(r)): v for (n, r), v in label_sets.items()}
+
+    def fn(method, noise, rate, seed):
+        return lnl_cell(method, x, keyed[(noise, rate)], x_test=x_test, y_test=y_test, clean=clean, rate=rate,
+                        seed=seed, **cell_kwargs)
+
+    recs = []
+    for noise in noises:
+        for rate in rates:
+            if (noise, rate) not in keyed:
+                continue
+            lab = np.ascontiguousarray(np.asarray(keyed[(noise, rate)], dtype=np.int64))
+            for method in methods:
+                cell_params = {"params": params, "labels_sha256": hashlib.sha256(lab.tobytes()).hexdigest()[:16],
+                               "n_train": int(len(lab))}
+                extra = (method_params or {}).get(method)
+                if extra:
+                    cell_params["method_params"] = extra
+                recs += run_grid(fn, [method], [noise], [rate], seeds, cache_dir=cache_dir, params=cell_params,
+                                 progress=progress)
+    order = {m: i for i, m in enumerate(methods)}
+    recs.sort(key=lambda r: (order[r["method"]], noises.index(r["noise"]), r["rate"], r["seed"]))
+    return recs

@@ -1,0 +1,81 @@
+"""The method interface used by :func:`labnoise.train.fit`, and standard cross-entropy training.
+
+A method turns the logits of a mini-batch into a loss. It never sees the inputs, so it works unchanged in the
+frozen-feature lane (MLP heads on cached features) and in the pixel lane (CNNs on augmented images).
+
+Interface (all hooks optional except :meth:`Method.loss`)::
+
+    class MyMethod(Method):
+        name = "mine"
+        num_models = 1                  # 2 for Co-teaching-style methods (fit builds/receives two nets)
+        soft_targets = True             # whether (N, C) soft targets are accepted
+        def setup(self, state): ...     # once, before the first epoch
+        def on_epoch_start(self, state): ...
+        def loss(self, logits, targets, state): ...   # logits: list (one per model) of (B, C) tensors
+        def on_epoch_end(self, state): ...
+        def epoch_metrics(self) -> dict: ...          # merged into the epoch's history row
+
+``state`` is a :class:`labnoise.train.TrainState`: epoch, epochs, step, num_classes, n_train, device,
+``batch_indices`` (positions of the batch in the training set), ``labels`` (the full training targets on the
+device) and ``predict_train(i)`` (softmax of model ``i`` on all training inputs, eval mode, no augmentation).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["Method", "StandardCE", "cross_entropy"]
+
+
+def cross_entropy(logits, targets, reduction: str = "mean"):
+    """Cross-entropy for int labels (B,) or soft targets (B, C) (``-sum_c t_c log p_c``)."""
+    if targets.dtype.is_floating_point:
+        loss = -(targets * F.log_softmax(logits.float(), dim=1)).sum(1)
+        return loss.mean() if reduction == "mean" else (loss.sum() if reduction == "sum" else loss)
+    return F.cross_entropy(logits.float(), targets, reduction=reduction)
+
+
+def hard(targets):
+    """Int labels from int labels or soft targets (argmax)."""
+    return targets.argmax(1) if targets.dtype.is_floating_point else targets
+
+
+class Method:
+    """Base class: plain cross-entropy on one model. Subclasses override :meth:`loss` and the hooks."""
+
+    name = "ce"
+    num_models = 1
+    soft_targets = True
+
+    def setup(self, state) -> None:
+        pass
+
+    def on_epoch_start(self, state) -> None:
+        pass
+
+    def loss(self, logits, targets, state):
+        return cross_entropy(logits[0], targets)
+
+    def on_epoch_end(self, state) -> None:
+        pass
+
+    def epoch_metrics(self) -> dict:
+        return {}
+
+    def params(self) -> dict:
+        """The method's settings (for results.json)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_") and _plain(v)}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"
+
+
+class StandardCE(Method):
+    """Standard training: cross-entropy on the given (noisy) labels, or on soft targets."""
+
+    name = "ce"
+
+
+def _plain(v):
+    return v is None or isinstance(v, (bool, int, float, str, tuple, list))
