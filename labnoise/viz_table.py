@@ -79,8 +79,7 @@ def plot_table(table: dict, paper: dict | None = None, *, title: str = "", ours_
             if paper:
                 pv = [paper.get(m, {}).get(noise, {}).get(r, np.nan) for m in methods]
                 ax.scatter(xs + off, pv, marker="_", s=250, color="k", zorder=3,
-                           label=f"{noise.upper()} (paper)" if j == 0 else None)
-                ax.scatter(xs + off, pv, marker="_", s=250, color="k", zorder=3)
+                           label="paper's value (CIFAR-10, their models)" if j == 0 else None)
         if ceiling is not None:
             ax.axhline(100 * ceiling, ls="--", color="0.4", lw=1, label="Standard, clean labels (ours)")
         ax.set_xticks(xs, [METHOD_LABELS.get(m, m) for m in methods], rotation=30, ha="right")
@@ -90,10 +89,10 @@ def plot_table(table: dict, paper: dict | None = None, *, title: str = "", ours_
     axes[0][0].set_ylabel("test accuracy (%)")
     handles, labels = axes[0][0].get_legend_handles_labels()
     uniq = dict(zip(labels, handles))
-    fig.legend(uniq.values(), uniq.keys(), loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.04))
     if title:
-        fig.suptitle(title, y=1.1)
-    fig.tight_layout()
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(uniq.values(), uniq.keys(), loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.02))
     return fig
 
 
@@ -101,7 +100,7 @@ def plot_curves(records: list[dict], *, seed=None):
     """Test accuracy per epoch for each method, one panel per (noise, rate); mean over seeds."""
     import matplotlib.pyplot as plt
 
-    keys = sorted({(r["noise"], float(r["rate"])) for r in records}, key=lambda k: (k[1], k[0]))
+    keys = sorted({(r["noise"], float(r["rate"])) for r in records}, key=lambda k: (k[1], k[0] != "pmd", k[0]))
     fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.0), squeeze=False, sharey=True)
     for ax, (noise, rate) in zip(axes[0], keys):
         by_m: dict = {}
