@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -49,7 +54,7 @@ tsne_points = None  # points on the t-SNE map (None: the whole training split)
 blob_points = None  # points of the toy 2-D blob (Fig 5)
 blob_rate = None  # noise rate of the toy example
 blob_n = None  # CBN sub-centres per class on the toy example (the radius is solved for the rate)
-r_start = None  # starting radius of the CBN calibration, in map units (the paper's r = 2)
+r_start = None  # starting radius of the CBN calibration, in map units (the paper used r 2)
 explorer_ns = None  # values of n drawn in the static rate-vs-radius figure
 device = None  # auto | cpu | cuda (the PMD classifier)
 

@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -61,7 +66,7 @@ pmd_kind = None  # PMD noise type I/II/III when PMD is generated here
 noise_seed = None  # seed of generated noise (fixed across training seeds, like a released file)
 lra_epochs = None  # LRA-Diffusion training epochs
 lra_k = None  # LRA-Diffusion: neighbours a label is retrieved from
-lra_samples = None  # LRA-Diffusion: denoised draws averaged per test example (1 = a single generated label)
+lra_samples = None  # LRA-Diffusion: denoised draws averaged per test example (1: a single generated label)
 snls_k = None  # SNLS: neighbours of the soft label (paper: 100)
 snls_alpha = None  # SNLS: trust in the given label (paper: 0.3)
 threads = None  # torch CPU threads while training (None: torch default)

@@ -193,7 +193,7 @@ def cbn(features_or_map=None, labels=None, n: int | None = None, r: float | None
             else:
                 r, search = _solve_r(state, n, target, tol), "n+r"
     noisy = state.noisy(n, r)
-    params = {"n": int(n), "r": round(float(r), 6), "target_rate": None if target_rate is None else float(target_rate),
+    params = {"n": int(n), "r": float(r), "target_rate": None if target_rate is None else float(target_rate),
               "search": search, "map": how, "map_scale": round(float(m.std()), 4)}
     extras = {"map_2d": m, "class_centres": state.class_centres, "sub_centres": state.sub_centres(n),
               "nearest_other": state.nearest_other, "dmin": state.dmin(n)}
