@@ -167,9 +167,8 @@ def _prep(xb, lane, augment=None, gen=None):
 # ----------------------------------------------------------------------------------------------------------
 def predict_proba(model, x, device="auto", batch_size: int = 1024) -> np.ndarray:
     """Softmax probabilities (N, C) float32 of ``model`` on ``x`` (features or uint8 images), eval mode."""
-    import torch
-
     from ._torch import resolve_device
+
     lane = lane_of(x)
     dev = resolve_device(device)
     model = model.to(dev)

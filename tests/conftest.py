@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -27,3 +26,15 @@ def needs(group):
 def _no_network(monkeypatch):
     """Tests never download: every fetch of a missing file fails fast as it would offline."""
     monkeypatch.setenv("LABNOISE_OFFLINE", "1")
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny models on a small shared CPU: one intra-op thread avoids OpenMP oversubscription stalls (measured
+    10-100x slower steps with two threads fighting other processes). Restores the previous count afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -26,15 +26,7 @@ def symmetric(y, rate, C, seed):
 FAST = dict(epochs=25, batch_size=128, hidden=128, device="cpu", progress=False)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread is faster than two fighting over a busy CPU (and keeps runs comparable)."""
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Tests of labnoise.memorization on constructed cases (seconds, no data root)."""
 import numpy as np
 import pytest
-import torch
 
 from labnoise import memorization as M
 from labnoise.data import load_dataset
@@ -10,13 +9,7 @@ ISO = np.arange(900, 908)   # isolated points far outside class 0's blob, labell
 GRP = np.arange(908, 928)   # a tight group inside class 2's region, all labelled 0
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # small tensors on a shared 2-core machine: one thread avoids oversubscription stalls
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def blobs(seed=0, d=16, per=300, n_iso=8, n_grp=20):

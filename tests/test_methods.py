@@ -7,13 +7,7 @@ from labnoise.methods.gce import gce_loss
 from labnoise.train import fit
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The test machines are small and shared: one intra-op thread avoids OpenMP spin contention."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _blobs(n, seed, d=20, c=5):

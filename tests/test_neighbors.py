@@ -5,14 +5,7 @@ from sklearn.neighbors import NearestNeighbors
 from labnoise.neighbors import knn
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The test machines are small and shared: one intra-op thread avoids OpenMP spin contention."""
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _clustered(n=1500, d=24, seed=0):

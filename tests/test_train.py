@@ -6,14 +6,7 @@ from labnoise.models import MLP, FastCifarNet, build_model, resnet18
 from labnoise.train import Hook, fit, lane_of, predict_proba
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The test machines are small and shared: one intra-op thread avoids OpenMP spin contention."""
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _blobs(n=600, d=10, c=4, seed=0):

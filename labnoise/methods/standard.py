@@ -21,7 +21,6 @@ device) and ``predict_train(i)`` (softmax of model ``i`` on all training inputs,
 """
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 
 __all__ = ["Method", "StandardCE", "cross_entropy"]
