@@ -1,6 +1,7 @@
 """Small torch helpers shared by the library: device resolution, seeding, CPU threads."""
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 
@@ -46,3 +47,17 @@ def cpu_threads() -> int:
     if env:
         return max(1, int(env))
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Run the block with ``n`` torch intra-op threads (``None``: leave the count alone), then restore it."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

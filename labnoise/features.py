@@ -458,7 +458,7 @@ def _model(spec: EncoderSpec, device: str, precision: str = "fp32"):
 def _torch_encoder(spec, dev, prec, size, flip, select, batch_size):
     import torch
 
-    from ._torch import cpu_threads
+    from ._torch import cpu_threads, torch_threads
 
     amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(prec)
     net, cfg = _model(spec, str(dev), prec if spec.name == "efficientnet-lite0" else "fp32")
@@ -483,21 +483,16 @@ def _torch_encoder(spec, dev, prec, size, flip, select, batch_size):
 
     def compute(a, b, bar):
         out = None
-        threads = torch.get_num_threads()
-        if dev.type == "cpu":
-            torch.set_num_threads(cpu_threads())
-        try:
-            with torch.inference_mode(), torch.autocast(dev.type, dtype=amp or torch.float32, enabled=autocast):
-                for s in range(a, b, bs):
-                    e = min(s + bs, b)
-                    x8 = torch.from_numpy(np.array(select(s, e), copy=True)).to(dev, non_blocking=True)
-                    f = forward(x8).float().cpu().numpy()
-                    if out is None:
-                        out = np.empty((b - a, f.shape[1]), dtype=np.float32)
-                    out[s - a:e - a] = f
-                    bar.update(e - s)
-        finally:
-            torch.set_num_threads(threads)
+        with torch_threads(cpu_threads() if dev.type == "cpu" else None), torch.inference_mode(), \
+                torch.autocast(dev.type, dtype=amp or torch.float32, enabled=autocast):
+            for s in range(a, b, bs):
+                e = min(s + bs, b)
+                x8 = torch.from_numpy(np.array(select(s, e), copy=True)).to(dev, non_blocking=True)
+                f = forward(x8).float().cpu().numpy()
+                if out is None:
+                    out = np.empty((b - a, f.shape[1]), dtype=np.float32)
+                out[s - a:e - a] = f
+                bar.update(e - s)
         return out
 
     return compute

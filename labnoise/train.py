@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ._torch import torch_threads
 from ._validation import check_choice, check_features, check_labels, check_num_classes
 
 __all__ = ["fit", "predict_proba", "accuracy", "FitResult", "TrainState", "Hook", "lane_of",
@@ -253,16 +254,8 @@ def fit(model, x, y, *, method="ce", x_test=None, y_test=None, clean_labels=None
     time_s, plus the method's ``epoch_metrics()``), ``selected_epoch`` and the train/validation indices.
     ``train_acc_*`` are measured on the fly on the training mini-batches (train mode, augmented), at no cost.
     """
-    import torch
-
-    if threads is None:
+    with torch_threads(threads):
         return _fit(**locals())
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(threads))
-    try:
-        return _fit(**locals())
-    finally:
-        torch.set_num_threads(before)
 
 
 def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_size, lr, optimizer, momentum,

@@ -32,9 +32,7 @@ def _no_network(monkeypatch):
 def one_thread():
     """Tiny models on a small shared CPU: one intra-op thread avoids OpenMP oversubscription stalls (measured
     10-100x slower steps with two threads fighting other processes). Restores the previous count afterwards."""
-    import torch
+    from labnoise._torch import torch_threads
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield

@@ -63,11 +63,9 @@ def test_empty_grid_and_bad_return():
 
 
 def test_lnl_grid_trains_and_caches(tmp_path):
-    import torch
+    from labnoise._torch import torch_threads
     from labnoise.grid import run_lnl_grid
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         rng = np.random.default_rng(0)
         centres = rng.normal(size=(3, 6)) * 3
         y = rng.integers(0, 3, 300)
@@ -92,8 +90,6 @@ def test_lnl_grid_trains_and_caches(tmp_path):
         fourth = run_lnl_grid(x, sets, ["ce", "coteaching+"], [0], method_params={"coteaching+": {"v": 2}}, **kw)
         assert [(r["method"], r["cached"]) for r in fourth] == [("ce", True), ("ce", True), ("coteaching+", False),
                                                                 ("coteaching+", False)]
-    finally:
-        torch.set_num_threads(before)
 
 
 def test_chapter03_helpers():

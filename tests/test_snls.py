@@ -145,12 +145,11 @@ def test_soft_label_accuracy_grid(small):
 
 def test_compare_hosts_reports_gains():
     """On 40%-noisy blobs, SNLS targets help cross-entropy, and the gain is the mean paired difference."""
-    import torch
     from sklearn.datasets import make_blobs
 
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    from labnoise._torch import torch_threads
+
+    with torch_threads(1):
         # overlapping blobs: CE memorises part of the noise (data seeds 0-2: SNLS +3.0, +7.3, +4.3 points)
         X, y = make_blobs(900, n_features=16, centers=4, cluster_std=6.0, random_state=0)
         X = X.astype(np.float32)
@@ -162,8 +161,6 @@ def test_compare_hosts_reports_gains():
                             seeds=[0], k=50, alpha=0.3, device="cpu", progress=False,
                             host_kwargs={"ce": {"epochs": 40, "hidden": 256, "batch_size": 64},
                                          "lra_diffusion": {"epochs": 5, "lra": {"hidden": 64}}})
-    finally:
-        torch.set_num_threads(old)
     cell = out["acc"]["ce"]["sym"]["0.40"]
     assert out["gain"]["ce"]["sym"]["0.40"] == pytest.approx(cell["snls"][0] - cell["plain"][0], abs=1e-6)
     assert cell["snls"][0] > cell["plain"][0] + 1.0

@@ -183,7 +183,7 @@ def pmd_probs(features, labels, *, num_classes: int | None = None, hidden: int =
     import torch
     from tqdm.auto import tqdm
 
-    from .._torch import cpu_threads, resolve_device, torch_generator
+    from .._torch import cpu_threads, resolve_device, torch_generator, torch_threads
 
     x = check_features(features)
     y = check_labels(labels, num_classes, length=x.shape[0])
@@ -194,14 +194,12 @@ def pmd_probs(features, labels, *, num_classes: int | None = None, hidden: int =
         steps_per_epoch = -(-x.shape[0] // int(batch_size))
         epochs = int(min(200, max(1, round(1000 / steps_per_epoch))))
     dev = resolve_device(device)
-    old_threads = torch.get_num_threads()
-    if dev.type == "cpu":  # small problems run faster on one thread (no barrier/spin costs on a busy machine)
-        torch.set_num_threads(cpu_threads() if x.shape[0] * (x.shape[1] + int(hidden)) > 2_000_000 else 1)
-    try:
+    # small problems run faster on one thread (no barrier/spin costs on a busy machine)
+    n_threads = (cpu_threads() if x.shape[0] * (x.shape[1] + int(hidden)) > 2_000_000 else 1) \
+        if dev.type == "cpu" else None
+    with torch_threads(n_threads):
         return _train_head(torch, tqdm, torch_generator, x, y, C, dev, int(hidden), int(epochs), lr, weight_decay,
                            int(batch_size), int(seed), progress)
-    finally:
-        torch.set_num_threads(old_threads)
 
 
 def _train_head(torch, tqdm, torch_generator, x, y, C, dev, hidden, epochs, lr, weight_decay, batch_size, seed,
