@@ -22,90 +22,67 @@ COMMON = {
     "full": {"dataset": "cifar10", "encoder": "clip", "device": "auto", "seeds": [0, 1, 2], "data_root": None},
 }
 
+
+def _per_profile(shared: dict, *, smoke: dict, offline: dict, full: dict) -> dict[str, dict]:
+    """One chapter's settings: those ``shared`` by every profile, plus each profile's own."""
+    return {"smoke": {**shared, **smoke}, "offline": {**shared, **offline}, "full": {**shared, **full}}
+
+
 #: Per-chapter settings, per profile. Each chapter owns its block.
 CHAPTERS: dict[str, dict[str, dict]] = {
-    # ---- 00_setup_data_encoders -------------------------------------------------------------------------
-    "00_setup_data_encoders": {
-        "smoke": {"encoders": ["pixels"], "knn_k": 10, "knn_references": None, "tsne_points": 1000,
-                  "grid_images": 16},
-        "offline": {"encoders": ["pixels", "efficientnet-lite0"], "knn_k": 10, "knn_references": None,
-                    "tsne_points": 10000, "grid_images": 24},
-        "full": {"encoders": ["pixels", "efficientnet-lite0", "clip"], "knn_k": 10, "knn_references": None,
-                 "tsne_points": 50000, "grid_images": 24},
-    },
-    # ---- 01_memorization --------------------------------------------------------------------------------
-    "01_memorization": {
-        "smoke": {"seed": 0, "m": 40, "keep": 0.7, "head_kind": "random_features", "hidden": 2048, "epochs": 30,
-                  "lr": 3e-3, "batch_size": 128, "matmul_dtype": "float32", "chunk_size": 40, "pca_dim": None,
-                  "threshold": 0.6, "standin_rate": 0.173, "tsne_points": 2000, "benchmark_runs": 8,
-                  "benchmark_examples": 1000, "torch_threads": 1, "checkpoint": False},
-        "offline": {"seed": 0, "m": 300, "keep": 0.7, "head_kind": "mlp", "hidden": 256, "epochs": 8,
-                    "lr": 1e-2, "batch_size": 512, "matmul_dtype": "bfloat16", "chunk_size": 25, "pca_dim": 128,
-                    "threshold": 0.6, "standin_rate": 0.173, "tsne_points": 10000, "benchmark_runs": 8,
-                    "benchmark_examples": 5000, "torch_threads": 1, "checkpoint": True},
-        "full": {"seed": 0, "m": 1500, "keep": 0.7, "head_kind": "mlp", "hidden": 512, "epochs": 20,
-                 "lr": 1e-2, "batch_size": 512, "matmul_dtype": "bfloat16", "chunk_size": 100, "pca_dim": None,
-                 "threshold": 0.6, "standin_rate": 0.173, "tsne_points": 50000, "benchmark_runs": 8,
-                 "benchmark_examples": 5000, "torch_threads": None, "checkpoint": True},
-    },
-    # ---- 02_cluster_based_noise -------------------------------------------------------------------------
-    "02_cluster_based_noise": {
-        "smoke": {"seed": 0, "rates": [0.35, 0.70], "pmd_kind": "I", "pmd_epochs": None, "pmd_hidden": 128,
-                  "tsne_points": None, "blob_points": 2000, "blob_rate": 0.2, "blob_n": 10, "r_start": 2.0,
-                  "explorer_ns": [1, 2, 4, 8, 16, 32, 64]},
-        "offline": {"seed": 0, "rates": [0.35, 0.70], "pmd_kind": "I", "pmd_epochs": None, "pmd_hidden": 256,
-                    "tsne_points": None, "blob_points": 2000, "blob_rate": 0.2, "blob_n": 10, "r_start": 2.0,
-                    "explorer_ns": [5, 10, 20, 40, 80, 160, 320]},
-        "full": {"seed": 0, "rates": [0.35, 0.70], "pmd_kind": "I", "pmd_epochs": None, "pmd_hidden": 256,
-                 "tsne_points": None, "blob_points": 2000, "blob_rate": 0.2, "blob_n": 10, "r_start": 2.0,
-                 "explorer_ns": [5, 10, 20, 40, 80, 160, 320]},
-    },
-    # ---- 03_pmd_vs_cbn ----------------------------------------------------------------------------------
-    "03_pmd_vs_cbn": {
-        "smoke": {"methods": ["ce", "gce", "coteaching+", "plc", "lra_diffusion", "lra_snls"],
-                  "noises": ["pmd", "cbn"], "rates": [0.35, 0.70], "lane": "features", "model": "mlp",
-                  "hidden": [256], "epochs": 15, "batch_size": 64, "lr": 0.05, "optimizer": "sgd",
-                  "weight_decay": 5e-4, "augment": None, "use_reference": True, "pmd_kind": "I", "noise_seed": 0,
-                  "lra_epochs": 10, "lra_k": 10, "lra_samples": 10, "snls_k": 20, "snls_alpha": 0.3, "threads": 1,
-                  "cache_dir": None},
-        "offline": {"methods": ["ce", "gce", "coteaching+", "plc", "lra_diffusion", "lra_snls"],
-                    "noises": ["pmd", "cbn"], "rates": [0.35, 0.70], "lane": "features", "model": "mlp",
-                    "hidden": [512], "epochs": 10, "batch_size": 128, "lr": 0.05, "optimizer": "sgd",
-                    "weight_decay": 5e-4, "augment": None, "use_reference": True, "pmd_kind": "I",
-                    "noise_seed": 0, "lra_epochs": 10, "lra_k": 10, "lra_samples": 10, "snls_k": 100,
-                    "snls_alpha": 0.3, "threads": 1, "cache_dir": "auto"},
-        "full": {"methods": ["ce", "gce", "coteaching+", "plc", "lra_diffusion", "lra_snls"],
-                 "noises": ["pmd", "cbn"], "rates": [0.35, 0.70], "lane": "pixels", "model": "fastcifar",
-                 "hidden": [512], "epochs": 40, "batch_size": 256, "lr": 0.1, "optimizer": "sgd",
-                 "weight_decay": 5e-4, "augment": "crop_flip", "use_reference": True, "pmd_kind": "I",
-                 "noise_seed": 0, "lra_epochs": 30, "lra_k": 10, "lra_samples": 10, "snls_k": 100,
-                 "snls_alpha": 0.3, "threads": None, "cache_dir": "auto"},
-    },
-    # ---- 04_snls ----------------------------------------------------------------------------------------
-    "04_snls": {
-        "smoke": {"k": 100, "alpha": 0.3, "noise_kinds": ["cbn", "pmd"], "rates": [0.35, 0.70],
-                  "reference_labels": "auto", "k_sweep": [1, 3, 10, 30, 100, 300],
-                  "alpha_sweep": [0.0, 0.1, 0.3, 0.5, 0.7, 1.0], "sweep_train": True,
-                  "model_k_sweep": [10, 30, 100, 300], "model_alpha_sweep": [0.0, 0.3, 0.7, 1.0],
-                  "hosts": ["ce", "lra_diffusion"], "seeds": [0], "ce_epochs": 30, "ce_hidden": 256,
-                  "lra_epochs": 20, "lra_k": 10, "lra_hidden": 128, "lra_batch_size": 128,
-                  "lra_samples": 1, "lra_avg_samples": [1, 5, 10], "panel_k": 100, "browser": True},
-        "offline": {"k": 100, "alpha": 0.3, "noise_kinds": ["cbn", "pmd"], "rates": [0.35, 0.70],
-                    "reference_labels": "auto", "k_sweep": [1, 3, 10, 30, 100, 300],
-                    "alpha_sweep": [0.0, 0.1, 0.3, 0.5, 0.7, 1.0], "sweep_train": True,
-                    "model_k_sweep": [10, 30, 100, 300], "model_alpha_sweep": [0.0, 0.3, 0.7, 1.0],
-                    "hosts": ["ce", "lra_diffusion"], "seeds": [0], "ce_epochs": 10, "ce_hidden": 256,
-                    "lra_epochs": 10, "lra_k": 10, "lra_hidden": 256, "lra_batch_size": 512,
-                    "lra_samples": 1, "lra_avg_samples": [1, 5, 10], "panel_k": 100, "browser": True},
-        "full": {"k": 100, "alpha": 0.3, "noise_kinds": ["cbn", "pmd"], "rates": [0.35, 0.70],
-                 "reference_labels": "auto", "k_sweep": [1, 3, 10, 30, 100, 300, 1000],
-                 "alpha_sweep": [0.0, 0.1, 0.3, 0.5, 0.7, 1.0], "sweep_train": True,
-                 "model_k_sweep": [10, 30, 100, 300, 1000], "model_alpha_sweep": [0.0, 0.1, 0.3, 0.5, 0.7, 1.0],
-                 "hosts": ["ce", "lra_diffusion"], "seeds": [0, 1, 2], "ce_epochs": 30, "ce_hidden": 512,
-                 "lra_epochs": 50, "lra_k": 10, "lra_hidden": 512, "lra_batch_size": 256,
-                 "lra_samples": 1, "lra_avg_samples": [1, 5, 10], "panel_k": 100, "browser": True},
-    },
-
+    # ---- 00_setup_data_encoders ------------------------------------------------------------------------------
+    "00_setup_data_encoders": _per_profile(
+        {"knn_k": 10, "knn_references": None},
+        smoke={"encoders": ["pixels"], "tsne_points": 1000, "grid_images": 16},
+        offline={"encoders": ["pixels", "efficientnet-lite0"], "tsne_points": 10000, "grid_images": 24},
+        full={"encoders": ["pixels", "efficientnet-lite0", "clip"], "tsne_points": 50000, "grid_images": 24}),
+    # ---- 01_memorization -------------------------------------------------------------------------------------
+    "01_memorization": _per_profile(
+        {"seed": 0, "keep": 0.7, "threshold": 0.6, "standin_rate": 0.173, "benchmark_runs": 8},
+        smoke={"m": 40, "head_kind": "random_features", "hidden": 2048, "epochs": 30, "lr": 0.003,
+               "batch_size": 128, "matmul_dtype": "float32", "chunk_size": 40, "pca_dim": None,
+               "tsne_points": 2000, "benchmark_examples": 1000, "torch_threads": 1, "checkpoint": False},
+        offline={"m": 300, "head_kind": "mlp", "hidden": 256, "epochs": 8, "lr": 0.01, "batch_size": 512,
+                 "matmul_dtype": "bfloat16", "chunk_size": 25, "pca_dim": 128, "tsne_points": 10000,
+                 "benchmark_examples": 5000, "torch_threads": 1, "checkpoint": True},
+        full={"m": 1500, "head_kind": "mlp", "hidden": 512, "epochs": 20, "lr": 0.01, "batch_size": 512,
+              "matmul_dtype": "bfloat16", "chunk_size": 100, "pca_dim": None, "tsne_points": 50000,
+              "benchmark_examples": 5000, "torch_threads": None, "checkpoint": True}),
+    # ---- 02_cluster_based_noise ------------------------------------------------------------------------------
+    "02_cluster_based_noise": _per_profile(
+        {"seed": 0, "rates": [0.35, 0.7], "pmd_kind": "I", "pmd_epochs": None, "tsne_points": None,
+         "blob_points": 2000, "blob_rate": 0.2, "blob_n": 10, "r_start": 2.0},
+        smoke={"pmd_hidden": 128, "explorer_ns": [1, 2, 4, 8, 16, 32, 64]},
+        offline={"pmd_hidden": 256, "explorer_ns": [5, 10, 20, 40, 80, 160, 320]},
+        full={"pmd_hidden": 256, "explorer_ns": [5, 10, 20, 40, 80, 160, 320]}),
+    # ---- 03_pmd_vs_cbn ---------------------------------------------------------------------------------------
+    "03_pmd_vs_cbn": _per_profile(
+        {"methods": ["ce", "gce", "coteaching+", "plc", "lra_diffusion", "lra_snls"], "noises": ["pmd", "cbn"],
+         "rates": [0.35, 0.7], "optimizer": "sgd", "weight_decay": 0.0005, "use_reference": True,
+         "pmd_kind": "I", "noise_seed": 0, "lra_k": 10, "lra_samples": 10, "snls_alpha": 0.3},
+        smoke={"lane": "features", "model": "mlp", "hidden": [256], "epochs": 15, "batch_size": 64, "lr": 0.05,
+               "augment": None, "lra_epochs": 10, "snls_k": 20, "threads": 1, "cache_dir": None},
+        offline={"lane": "features", "model": "mlp", "hidden": [512], "epochs": 10, "batch_size": 128,
+                 "lr": 0.05, "augment": None, "lra_epochs": 10, "snls_k": 100, "threads": 1,
+                 "cache_dir": "auto"},
+        full={"lane": "pixels", "model": "fastcifar", "hidden": [512], "epochs": 40, "batch_size": 256,
+              "lr": 0.1, "augment": "crop_flip", "lra_epochs": 30, "snls_k": 100, "threads": None,
+              "cache_dir": "auto"}),
+    # ---- 04_snls ---------------------------------------------------------------------------------------------
+    "04_snls": _per_profile(
+        {"k": 100, "alpha": 0.3, "noise_kinds": ["cbn", "pmd"], "rates": [0.35, 0.7],
+         "reference_labels": "auto", "alpha_sweep": [0.0, 0.1, 0.3, 0.5, 0.7, 1.0], "sweep_train": True,
+         "hosts": ["ce", "lra_diffusion"], "lra_k": 10, "lra_samples": 1, "lra_avg_samples": [1, 5, 10],
+         "panel_k": 100, "browser": True},
+        smoke={"k_sweep": [1, 3, 10, 30, 100, 300], "model_k_sweep": [10, 30, 100, 300],
+               "model_alpha_sweep": [0.0, 0.3, 0.7, 1.0], "seeds": [0], "ce_epochs": 30, "ce_hidden": 256,
+               "lra_epochs": 20, "lra_hidden": 128, "lra_batch_size": 128},
+        offline={"k_sweep": [1, 3, 10, 30, 100, 300], "model_k_sweep": [10, 30, 100, 300],
+                 "model_alpha_sweep": [0.0, 0.3, 0.7, 1.0], "seeds": [0], "ce_epochs": 10, "ce_hidden": 256,
+                 "lra_epochs": 10, "lra_hidden": 256, "lra_batch_size": 512},
+        full={"k_sweep": [1, 3, 10, 30, 100, 300, 1000], "model_k_sweep": [10, 30, 100, 300, 1000],
+              "model_alpha_sweep": [0.0, 0.1, 0.3, 0.5, 0.7, 1.0], "seeds": [0, 1, 2], "ce_epochs": 30,
+              "ce_hidden": 512, "lra_epochs": 50, "lra_hidden": 512, "lra_batch_size": 256}),
 }
 
 
