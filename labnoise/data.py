@@ -182,12 +182,7 @@ def _dataset_folder(name: str, root: Path, download: bool) -> Path:
     folder = root / entry.extract_to
     if folder.exists():
         return folder
-    archive = root / entry.dest
-    if not archive.exists():
-        try:
-            archive = fetch(name, root, download=download)
-        except DataNotFoundError as e:
-            raise DataNotFoundError(str(e)) from None
+    archive = fetch(name, root, download=download)  # the archive itself if present, else downloaded
     return _extract_archive(archive, root, entry.extract_to)
 
 
