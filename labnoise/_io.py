@@ -60,6 +60,47 @@ def save_json(path, obj) -> Path:
     return Path(path)
 
 
+def content_hash(obj, *, length: int = 64) -> str:
+    """The one content hash of the package (cache keys): sha256 over an array's shape, dtype and bytes; for
+    dicts/lists/tuples, over their items recursively (keys sorted); other JSON-able values by their JSON.
+
+    Arrays are hashed by content, so two arrays with equal values and dtype give the same key whatever object
+    holds them. ``length`` truncates the hex digest.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    _feed(h, obj)
+    return h.hexdigest()[:length]
+
+
+def _feed(h, obj) -> None:
+    try:
+        import torch
+        if isinstance(obj, torch.Tensor):
+            obj = obj.detach().cpu().numpy()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(obj, np.ndarray):
+        x = np.ascontiguousarray(obj)
+        h.update(str((x.shape, x.dtype.str)).encode())
+        h.update(x.data if x.size else b"")
+    elif isinstance(obj, dict):
+        h.update(b"{")
+        for k in sorted(obj, key=str):
+            h.update(json.dumps(str(k)).encode() + b":")
+            _feed(h, obj[k])
+        h.update(b"}")
+    elif isinstance(obj, (list, tuple)):
+        h.update(b"[")
+        for v in obj:
+            _feed(h, v)
+            h.update(b",")
+        h.update(b"]")
+    else:
+        h.update(json.dumps(obj, sort_keys=True, default=_json_default).encode())
+
+
 def _json_default(o):
     if isinstance(o, np.generic):
         return o.item()

@@ -31,6 +31,9 @@ def check_labels(labels, num_classes: int | None = None, *, name: str = "labels"
                          "(one label per example, in the same order as the features/images).")
     if num_classes is None:
         num_classes = int(arr.max()) + 1
+    if int(num_classes) < 2:
+        raise ValueError(f"{name} describe fewer than 2 classes (num_classes={num_classes}); a classification "
+                         "with noisy labels needs at least 2 classes: check the labels or pass num_classes.")
     lo, hi = int(arr.min()), int(arr.max())
     if lo < 0 or hi >= num_classes:
         raise ValueError(f"{name} must lie in [0, {num_classes - 1}] for num_classes={num_classes}, "

@@ -18,6 +18,7 @@ import os
 import pickle
 import re
 import shutil
+import sys
 import tarfile
 import tempfile
 import urllib.error
@@ -111,6 +112,9 @@ def fetch(key: str, root=None, download: bool = True) -> Path:
     The download goes to a temporary file in the destination folder and is renamed only after the md5
     matches; any failure removes it (and any folder this call created), so nothing half-written is left.
     """
+    if key not in FILES:
+        raise ValueError(f"unknown data file {key!r}; known files: {', '.join(sorted(FILES))} "
+                         "(`labnoise data status` lists them with their URLs).")
     entry = FILES[key]
     root = data_root(root)
     target = root / entry.dest
@@ -166,6 +170,13 @@ def _extract_archive(archive: Path, root: Path, folder: str) -> Path:
             members = [m for m in tar.getmembers() if m.name.startswith(folder + "/") and m.isfile()]
             if not members:
                 raise ValueError(f"{archive} does not contain a {folder}/ folder: is it the right archive?")
+            inside = tmpdir.resolve()
+            for m in members:
+                out = (tmpdir / m.name).resolve()
+                if inside not in out.parents:
+                    raise ValueError(f"{archive} has a member {m.name!r} that would be written outside the "
+                                     f"target folder; refusing to extract it. Re-download the archive from "
+                                     "its official URL.")
             for m in members:
                 data = tar.extractfile(m).read()
                 out = tmpdir / m.name
@@ -342,6 +353,29 @@ def has_files(what: str, root=None) -> bool:
     return all(_present(e, root) for e in FILES.values() if e.group == what)
 
 
+def require(keys, *, profile: str, root=None, download: bool = True) -> bool:
+    """Make sure the files a chapter section needs are present; the one place chapters decide to skip.
+
+    ``keys`` : a registry key or a list of them (``labnoise data status`` lists the keys), exactly the files
+    the section reads (e.g. ``"cifar10n"``, not the unused side-info csv).
+    ``profile`` : in ``"smoke"`` a missing file returns False (the chapter skips that section with one short
+    note); in ``"offline"`` and ``"full"`` a missing file is fetched (downloaded where allowed) and otherwise
+    raises the :class:`DataNotFoundError` that names it: never a silent skip.
+    """
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    for k in keys:
+        check_choice(k, tuple(FILES), name="data file")
+    root = data_root(root)
+    missing = [k for k in keys if not _present(FILES[k], root)]
+    if not missing:
+        return True
+    if profile == "smoke":
+        return False
+    for k in missing:
+        fetch(k, root, download=download)
+    return True
+
+
 def status(root=None) -> list[dict]:
     """One row per known file: key, group, present, path, url, md5, licence."""
     root = data_root(root)
@@ -355,14 +389,27 @@ def status(root=None) -> list[dict]:
 
 # ------------------------------------------------------------------------------------------------ import
 def _copy_atomic(src: Path, dest: Path) -> None:
+    """Copy a file or folder to ``dest`` so that ``dest`` is always either the old or the new complete copy.
+
+    Files: temporary file + ``os.replace``. Folders: the copy is built beside ``dest``, then swapped in with one
+    atomic exchange (Linux ``renameat2(RENAME_EXCHANGE)``) where available, else by renaming the old folder
+    aside first (a moment without ``dest``, never a partial one).
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
     if src.is_dir():
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{dest.name}-", dir=dest.parent))
         try:
             shutil.copytree(src, tmp / dest.name)
+            new = tmp / dest.name
             if dest.exists():
-                shutil.rmtree(dest)
-            os.replace(tmp / dest.name, dest)
+                if _exchange(new, dest):
+                    pass  # ``new`` now holds the old folder; removed with tmp below
+                else:
+                    old = tmp / (dest.name + ".old")
+                    os.replace(dest, old)
+                    os.replace(new, dest)
+            else:
+                os.replace(new, dest)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     else:
@@ -373,6 +420,22 @@ def _copy_atomic(src: Path, dest: Path) -> None:
             os.replace(tmp, dest)
         finally:
             Path(tmp).unlink(missing_ok=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths on one filesystem (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    rc = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    return rc == 0
 
 
 def _check_labels_array(y, n, c, what):

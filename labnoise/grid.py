@@ -204,6 +204,14 @@ def lnl_cell(method: str, x, y_noisy, *, x_test, y_test, clean=None, rate=None, 
     return out
 
 
+def _jsonable(v) -> bool:
+    try:
+        json.dumps(v, sort_keys=True)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
 def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean=None, cache_dir=None,
                  params=None, method_params: dict | None = None, progress: bool = True,
                  **cell_kwargs) -> list[dict]:
@@ -223,6 +231,21 @@ def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean=N
         return lnl_cell(method, x, keyed[(noise, rate)], x_test=x_test, y_test=y_test, clean=clean, rate=rate,
                         seed=seed, **cell_kwargs)
 
+    # The cell key covers everything a cell receives: the arrays by content, every keyword of lnl_cell
+    # (model, training/LRA/SNLS settings, neighbour table, side features, device), the shared params, the
+    # package version. Hashes of the big arrays are computed once per call, not once per cell.
+    from . import __version__
+    from ._io import content_hash
+
+    def _id(a):
+        return None if a is None else content_hash(np.asarray(a), length=16)
+
+    inputs = {"x": _id(x), "x_test": _id(x_test), "y_test": _id(y_test), "clean": _id(clean),
+              "labnoise": __version__}
+    kw_key = {}
+    for name, val in sorted(cell_kwargs.items()):
+        is_array = hasattr(val, "shape") and hasattr(val, "dtype")
+        kw_key[name] = _id(val) if is_array else (val if _jsonable(val) else repr(val))
     recs = []
     for noise in noises:
         for rate in rates:
@@ -231,7 +254,7 @@ def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean=N
             lab = np.ascontiguousarray(np.asarray(keyed[(noise, rate)], dtype=np.int64))
             for method in methods:
                 cell_params = {"params": params, "labels_sha256": hashlib.sha256(lab.tobytes()).hexdigest()[:16],
-                               "n_train": int(len(lab))}
+                               "n_train": int(len(lab)), "inputs": inputs, "cell_kwargs": kw_key}
                 extra = (method_params or {}).get(method)
                 if extra:
                     cell_params["method_params"] = extra

@@ -48,10 +48,10 @@ _CACHE_VERSION = 2
 
 
 def default_cache_dir() -> Path:
-    """``$LABNOISE_DATA/cache/tsne`` if LABNOISE_DATA is set, else ``~/.cache/labnoise/cache/tsne``."""
-    root = os.environ.get("LABNOISE_DATA")
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "labnoise"
-    return base / "cache" / "tsne"
+    """``<data root>/cache/tsne`` (:func:`labnoise.data.data_root`: ``$LABNOISE_DATA`` or ``~/.cache/labnoise``)."""
+    from .data import data_root
+
+    return data_root(None) / "cache" / "tsne"
 
 
 def pca_reduce(features, dims: int = 50, seed: int = 0) -> np.ndarray:
@@ -81,10 +81,9 @@ def pca_reduce(features, dims: int = 50, seed: int = 0) -> np.ndarray:
 
 
 def _hash_array(x: np.ndarray) -> str:
-    h = hashlib.sha256()
-    h.update(str((x.shape, x.dtype.str)).encode())
-    h.update(np.ascontiguousarray(x).data)
-    return h.hexdigest()
+    from ._io import content_hash  # the package's one content hash (same bytes as before: keys unchanged)
+
+    return content_hash(np.asarray(x))
 
 
 def tsne_map(features, seed: int = 0, *, cache=None, pca_dims: int | None = 50, perplexity: float = 30.0,
@@ -155,8 +154,11 @@ def tsne_map(features, seed: int = 0, *, cache=None, pca_dims: int | None = 50, 
                                          "openTSNE": openTSNE.__version__}, sort_keys=True).encode()).hexdigest()
         path = folder / f"tsne-{key[:24]}.npy"
         if path.exists():
-            m = np.load(path)
-            if m.shape == (x.shape[0], 2):
+            try:
+                m = np.load(path)
+            except (OSError, ValueError, EOFError):  # a corrupt or truncated file: recompute it, like features
+                m = None
+            if m is not None and m.shape == (x.shape[0], 2) and np.all(np.isfinite(m)):
                 return m.astype(np.float32, copy=False)
 
     z = pca_reduce(x, pca_dims, seed) if pca_dims else x
