@@ -32,7 +32,7 @@ def _per_profile(shared: dict, *, smoke: dict, offline: dict, full: dict) -> dic
 CHAPTERS: dict[str, dict[str, dict]] = {
     # ---- 00_setup_data_encoders ------------------------------------------------------------------------------
     "00_setup_data_encoders": _per_profile(
-        {"knn_k": 10, "knn_references": None},
+        {"seed": 0, "knn_k": 10, "knn_references": None},
         smoke={"encoders": ["pixels"], "tsne_points": 1000, "grid_images": 16},
         offline={"encoders": ["pixels", "efficientnet-lite0"], "tsne_points": 10000, "grid_images": 24},
         full={"encoders": ["pixels", "efficientnet-lite0", "clip"], "tsne_points": 50000, "grid_images": 24}),
@@ -124,3 +124,26 @@ def config(chapter: str, profile: str = "smoke", **overrides) -> Config:
     if extra:
         cfg["extra_parameters"] = sorted(extra)
     return cfg
+
+
+def known_settings(chapter: str) -> set[str]:
+    """Every setting name ``chapter`` has under any profile (its shared settings, each profile's own, COMMON)."""
+    if chapter not in CHAPTERS:
+        raise ValueError(f"unknown chapter {chapter!r}; choose one of: {', '.join(CHAPTERS)}.")
+    names = set()
+    for p in PROFILE_NAMES:
+        names |= set(COMMON[p]) | set(CHAPTERS[chapter][p])
+    return names
+
+
+def from_parameters(chapter: str, namespace: dict) -> Config:
+    """The chapter's :func:`config`, read once from its parameters cell: ``from_parameters(CHAPTER, globals())``.
+
+    ``namespace["profile"]`` picks the profile; every other name of ``namespace`` that is a setting of the
+    chapter (:func:`known_settings`) and is not ``None`` overrides the profile's default. So the parameters
+    cell is the only list of parameters: no forwarding list in the chapter.
+    """
+    profile = namespace.get("profile", "smoke")
+    names = known_settings(chapter)
+    overrides = {k: namespace[k] for k in names if k in namespace and namespace[k] is not None}
+    return config(chapter, profile, **overrides)

@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -54,10 +59,7 @@ import numpy as np
 
 from labnoise import data, evaluation, features, profiles, results, viz
 
-cfg = profiles.config("00_setup_data_encoders", profile, data_root=data_root, seed=seed, dataset=dataset,
-                      encoders=encoders, knn_k=knn_k, knn_references=knn_references, tsne_points=tsne_points,
-                      grid_images=grid_images, device=device)
-cfg.setdefault("seed", 0)
+cfg = profiles.from_parameters("00_setup_data_encoders", globals())
 run = results.Results("00_setup_data_encoders", cfg, path=results_path)
 print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoders {cfg.encoders}, data root {data.data_root(cfg.data_root)}")
 
@@ -82,7 +84,9 @@ fig = viz.class_examples(ds.train_images, ds.train_labels, ds.classes, per_class
 # aggre 9.01%, worse 40.21%, random1-3 17.23%, 18.12%, 17.64%; we measure them from the files.
 
 # %%
-have_cifar10n = data.has_files("cifar10n", cfg.data_root)
+# offline/full: a missing file is an error that names it; smoke (digits) skips with one note
+have_cifar10n = data.require("cifar10n", profile=cfg.profile, root=cfg.data_root)
+run.metrics["skipped"] = [] if have_cifar10n else ["cifar10n_label_sets"]
 if have_cifar10n:
     clean = data.load_label_set("cifar10n", "clean", root=cfg.data_root)
     sets = {w: data.load_label_set("cifar10n", w, root=cfg.data_root)
@@ -114,7 +118,7 @@ if have_cifar10n:
 # Many are genuinely ambiguous at 32 x 32 pixels.
 
 # %%
-if have_cifar10n and data.has_files("cifar10", cfg.data_root):
+if have_cifar10n and data.require("cifar10", profile=cfg.profile, root=cfg.data_root):
     c10 = data.load_dataset("cifar10", root=cfg.data_root)
     wrong = np.flatnonzero(sets["random1"] != clean)
     pick = np.random.default_rng(cfg.seed).choice(wrong, size=cfg.grid_images, replace=False)
@@ -122,7 +126,9 @@ if have_cifar10n and data.has_files("cifar10", cfg.data_root):
     fig = viz.image_grid(c10.train_images[pick], [f"{names[sets['random1'][i]]}\n({names[clean[i]]})" for i in pick],
                          ncols=8, suptitle="CIFAR-10N random1 errors: given (true)")
 else:
-    print("CIFAR-10 images or CIFAR-10N labels missing: no grid of human errors.")
+    run.metrics["skipped"].append("human_error_grid")
+    print("smoke profile: CIFAR-10 images or CIFAR-10N labels are not in the data root, so no grid of human "
+          "errors (`labnoise data status` shows where they belong).")
 
 # %% [markdown]
 # ## Encoders, compared by kNN accuracy
