@@ -1,5 +1,6 @@
 """Machine-readable chapter results: ``results.json`` with keys
-``chapter, profile, parameters, metrics, timings_s, versions``.
+``chapter, profile, parameters, metrics, timings_s, peak_memory_mb, commit, machine, versions``
+(``timings_s["total"]`` is the chapter's wall time from the moment :class:`Results` was created).
 
     run = Results("02_cluster_based_noise", cfg, path=results_path)
     with run.timer("cbn"):
@@ -10,7 +11,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import platform
+import subprocess
+import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -38,6 +42,60 @@ def versions() -> dict:
     return out
 
 
+def machine() -> dict:
+    """The machine a run happened on: platform, CPU model and count, memory, accelerator."""
+    out = {"platform": platform.platform(), "cpu": _cpu_model(), "cpu_count": os.cpu_count()}
+    try:
+        out["memory_gb"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        pass
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        out["accelerator"] = torch.cuda.get_device_name(0)
+    return out
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def commit() -> str | None:
+    """The labnoise git commit the run used (``+dirty`` when the checkout has uncommitted changes), or None."""
+    here = Path(__file__).resolve().parent.parent
+    if not (here / ".git").exists():
+        return None
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (sha + ("+dirty" if dirty else "")) or None
+
+
+def peak_memory_mb() -> dict:
+    """Peak resident memory of this process (and peak CUDA memory when torch uses a GPU), in MB."""
+    out = {}
+    try:
+        import resource
+
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        out["rss"] = round(rss / (2**20 if sys.platform == "darwin" else 2**10), 1)
+    except ImportError:  # pragma: no cover - Windows
+        pass
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        out["cuda"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    return out
+
+
 class Results:
     """Collects parameters, metrics and timings of one chapter run and writes them atomically."""
 
@@ -62,9 +120,11 @@ class Results:
         timings = dict(self.timings_s)
         timings["total"] = round(time.perf_counter() - self._t0, 3)
         return {"chapter": self.chapter, "profile": self.profile, "parameters": self.parameters,
-                "metrics": self.metrics, "timings_s": timings, "versions": versions()}
+                "metrics": self.metrics, "timings_s": timings, "peak_memory_mb": peak_memory_mb(),
+                "commit": commit(), "machine": machine(), "versions": versions()}
 
-    def save(self) -> Path:
+    def save(self) -> None:
+        """Write results.json atomically. Prints only the file name (pages never show builder paths); the
+        full path is ``self.path``. Returns None, so a trailing ``run.save()`` adds no cell output."""
         save_json(self.path, self.to_dict())
-        print(f"results written to {self.path}")
-        return self.path
+        print(f"results written to {self.path.name}")

@@ -1,0 +1,28 @@
+"""results.json: every key a reader or the book relies on, written atomically, with no builder path printed."""
+import json
+
+from labnoise.results import Results, commit, machine, peak_memory_mb
+
+
+def test_results_json_has_every_key_and_records_time_and_memory(tmp_path, capsys):
+    run = Results("02_cluster_based_noise", {"profile": "smoke", "seed": 0}, path=tmp_path / "r.json")
+    with run.timer("step"):
+        sum(range(1000))
+    with run.timer("step"):  # timers accumulate
+        pass
+    run.metrics["acc"] = 0.5
+    assert run.save() is None
+    out = capsys.readouterr().out
+    assert "r.json" in out and str(tmp_path) not in out
+    d = json.loads((tmp_path / "r.json").read_text())
+    assert set(d) == {"chapter", "profile", "parameters", "metrics", "timings_s", "peak_memory_mb", "commit",
+                      "machine", "versions"}
+    assert d["profile"] == "smoke" and d["metrics"] == {"acc": 0.5}
+    assert d["timings_s"]["total"] >= d["timings_s"]["step"] >= 0
+    assert d["peak_memory_mb"]["rss"] > 1          # a Python process holds more than a megabyte
+    assert d["machine"]["cpu_count"] >= 1
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_helpers_return_plain_json():
+    json.dumps({"m": machine(), "p": peak_memory_mb(), "c": commit()})
