@@ -71,8 +71,8 @@ def test_learns_clean_problem(data):
 def test_single_samples_follow_the_training_label_distribution(lra_noisy, noisy_data):
     """A generative model of p(y | x): single samples repeat the neighbours' label noise, averages do not."""
     X, noisy, Xte, yte = noisy_data
-    one = np.mean(lra_noisy.predict(Xte, n_samples=1) == yte)
-    many = np.mean(lra_noisy.predict(Xte, n_samples=15) == yte)
+    one = np.mean(lra_noisy.predict(Xte, inference="sample", n_samples=1) == yte)
+    many = np.mean(lra_noisy.predict(Xte, inference="sample", n_samples=15) == yte)
     assert 0.35 < one < 0.7           # at most ~0.6 of the retrieved labels are correct
     assert many > one + 0.15
 
@@ -84,12 +84,28 @@ def test_robust_to_planted_noise_vs_ce(lra_noisy, noisy_data):
     ce = fit("mlp", X, noisy, epochs=50, batch_size=64, lr=1e-3, optimizer="adam", weight_decay=0.0,
              seed=0, device="cpu", progress=False, model_kwargs={"hidden": (256,)})
     ce_acc = float(np.mean(ce.predict_proba(Xte, device="cpu").argmax(1) == yte))
-    lra_acc = float(np.mean(lra_noisy.predict(Xte, n_samples=15) == yte))
+    lra_acc = float(np.mean(lra_noisy.predict(Xte) == yte))   # default: deterministic DDIM from y_T = 0
     soft = snls_targets(X, noisy, k=50, alpha=0.3, device="cpu")
     snls_acc = LRADiffusion(seed=0, **FAST).fit(X, soft).score(Xte, yte)       # one sample
     # over data seeds 0-3 the margins were lra - ce = +6, -3, +1, +3 points and snls - ce = +15, +6, +9, +8
     assert lra_acc >= ce_acc - 0.04, (lra_acc, ce_acc)
     assert snls_acc >= ce_acc + 0.03, (snls_acc, ce_acc)
+
+
+@pytest.mark.parametrize("data_seed", [0, 1, 2])
+def test_zero_start_is_deterministic_and_beats_one_random_sample(data_seed):
+    """The public code's inference (DDIM from y_T = 0) is one deterministic prediction, and it lands near the
+    neighbourhood's mean label: at 40% planted noise it beats a single generated label by a wide margin (a
+    single sample repeats the noise, ~0.6 correct at best; the mean is the plurality label)."""
+    X, y = clustered(1600, data_seed, d=32, std=1.0, spread=0.8)
+    X, noisy, Xte, yte = X[:600], symmetric(y[:600], 0.4, 4, data_seed + 1), X[600:], y[600:]
+    m = LRADiffusion(k=10, seed=data_seed, **FAST).fit(X, noisy)
+    assert m.inference == "zero"
+    z = m.denoise(Xte)
+    assert z.tobytes() == m.denoise(Xte, seed=123).tobytes() == m.denoise(Xte, n_samples=7).tobytes()
+    zero = np.mean(z.argmax(1) == yte)
+    singles = [np.mean(m.predict(Xte, inference="sample", n_samples=1, seed=s) == yte) for s in range(3)]
+    assert zero >= max(singles) + 0.1, (zero, singles)
 
 
 def test_seeded_runs_reproduce(noisy_data):
@@ -124,7 +140,8 @@ def test_eps_prediction_and_cosine_schedule(data):
 
 @pytest.mark.parametrize("kw, msg", [({"prediction": "v"}, "prediction"), ({"schedule": "sqrt"}, "schedule"),
                                      ({"val_fraction": 1.0}, "val_fraction"), ({"k": 0}, "k must"),
-                                     ({"ddim_steps": 2000}, "ddim_steps"), ({"precision": "fp16"}, "precision")])
+                                     ({"ddim_steps": 2000}, "ddim_steps"), ({"precision": "fp16"}, "precision"),
+                                     ({"inference": "random"}, "inference")])
 def test_bad_parameters(data, kw, msg):
     X, y, _, _ = data
     with pytest.raises(ValueError, match=msg):

@@ -6,7 +6,8 @@ the frozen encoder features of an image. Training targets are *retrieved* from t
 of each example, so a mislabelled example inside a clean neighbourhood is mostly trained toward the
 neighbourhood's label:
 
-* integer ``noisy_labels`` (the original method): at every step and for every example one neighbour is drawn
+* integer ``noisy_labels`` (the original method's retrieval; the public code also mixes in the example's own
+  label, see below): at every step and for every example one neighbour is drawn
   uniformly among its ``k`` nearest neighbours and that neighbour's (noisy) label, one-hot, is the target;
 * a soft ``N x C`` target (SNLS, :func:`labnoise.methods.snls.snls_targets`): the soft vector replaces the
   sampled one-hot (no sampling).
@@ -23,14 +24,21 @@ Choices made here (all parameters of :class:`LRADiffusion`):
   and passed through residual blocks (LayerNorm, SiLU) that each re-inject the condition.
 * parameterisation: ``"x0"`` (predict the clean label vector, default) or ``"eps"`` (predict the noise); the
   loss is the mean squared error on the predicted quantity.
-* inference: deterministic DDIM (eta = 0) with ``ddim_steps`` (default 10) steps from seeded Gaussian noise;
-  the prediction is the argmax of the generated label vector. A well-trained model *samples* the label
-  distribution it was trained on: with integer labels that is the neighbours' label histogram, so a single
-  sample (``n_samples=1``, the original method) reproduces the label noise in proportion (e.g. 40% symmetric
-  noise -> about 60% of single samples correct, even on perfectly clean neighbourhoods). ``n_samples > 1``
-  averages the denoised vectors of several noise draws, which approaches the plurality label of the
-  neighbourhood. With SNLS soft targets the training target is one vector per example, so a single sample
-  already lands near it: this is one mechanism behind SNLS's gain over the sampled one-hot.
+* inference (``inference``): ``"zero"`` (default) is what the public CIFAR code does: deterministic DDIM
+  (eta = 0) with ``ddim_steps`` (default 10) steps started from ``y_T = 0`` (the prior mean, since there is no
+  classifier prior), so one call is one deterministic prediction; the prediction is the argmax of the denoised
+  vector. Started from the mean, the first step predicts (roughly) the *mean* label vector of the training
+  targets near ``x``, so the argmax approaches the plurality label of the neighbourhood. ``"sample"`` starts
+  from seeded Gaussian noise instead and generates a label: a well-trained model *samples* the label
+  distribution it was trained on (with integer labels, the neighbours' label histogram), so a single sample
+  (``n_samples=1``) reproduces the label noise in proportion (e.g. 40% symmetric noise -> about 60% of single
+  samples correct, even on perfectly clean neighbourhoods); ``n_samples > 1`` averages the denoised vectors of
+  several draws, which approaches the plurality label. ``n_samples`` is ignored with ``"zero"``.
+* what still differs from the public model (not implemented here): its ResNet-18 image branch on augmented
+  pixels beside the frozen features; the weighting of each example's loss by how many neighbours agree with
+  the sampled label; the label drawn from the ``k`` neighbours *plus* the example's own label (here the
+  example counts only through ``include_self``); its EMA and 1000 epochs; and its checkpoint selection on a
+  clean held-out split of 5,000 training images (we select none by default, see below).
 * model selection: the public code selected checkpoints on *test* accuracy, which leaks the test set. Here the
   default is the **last epoch**; with ``val_fraction > 0`` a seeded held-out split of the *noisy* training data
   is kept out of training and the epoch with the best accuracy against those noisy (or argmax-soft) labels is
@@ -50,7 +58,20 @@ import numpy as np
 
 from .._validation import check_choice, check_features, check_labels, check_num_classes, rng
 
-__all__ = ["LRADiffusion", "beta_schedule"]
+__all__ = ["LRADiffusion", "beta_schedule", "INFERENCE", "inference_name"]
+
+#: inference modes of :class:`LRADiffusion`
+INFERENCE = ("zero", "sample")
+
+
+def inference_name(inference: str = "zero", n_samples: int = 1, ddim_steps: int = 10) -> str:
+    """A readable name of an inference setting, e.g. for ``metrics.lra_inference``."""
+    check_choice(inference, INFERENCE, name="inference")
+    if inference == "zero":
+        return f"deterministic DDIM ({ddim_steps} steps, eta 0) from y_T = 0 (the public code)"
+    n = int(n_samples)
+    return (f"DDIM ({ddim_steps} steps, eta 0) from Gaussian noise, "
+            + ("one sample" if n == 1 else f"mean of {n} samples"))
 
 
 def beta_schedule(name: str = "linear", timesteps: int = 1000) -> np.ndarray:
@@ -141,7 +162,9 @@ class LRADiffusion:
     timesteps, schedule : diffusion steps ``T`` and ``"linear"`` or ``"cosine"`` beta schedule.
     prediction : ``"x0"`` (predict the clean label vector) or ``"eps"`` (predict the noise).
     ddim_steps : DDIM steps at inference (eta = 0).
-    n_samples : noise draws averaged per example at inference (1 = the original single generated label).
+    inference : ``"zero"`` (default, the public code): deterministic DDIM from ``y_T = 0``; ``"sample"``:
+        DDIM from seeded Gaussian noise, ``n_samples`` draws averaged.
+    n_samples : with ``inference="sample"``: noise draws averaged per example (1 = one generated label).
     epochs, batch_size, lr, weight_decay : AdamW training settings (cosine learning-rate decay to 0).
     val_fraction : 0 -> keep the last epoch (default). > 0 -> hold out this seeded fraction of the training
         examples and restore the epoch with the best accuracy against their *noisy* labels.
@@ -173,6 +196,7 @@ class LRADiffusion:
     schedule: str = "linear"
     prediction: str = "x0"
     ddim_steps: int = 10
+    inference: str = "zero"
     n_samples: int = 1
     epochs: int = 30
     batch_size: int = 256
@@ -341,10 +365,12 @@ class LRADiffusion:
         return self
 
     # ------------------------------------------------------------------------------------------- predict
-    def denoise(self, features, *, n_samples=None, seed=None, batch_size=4096):
-        """The denoised label vectors (N, C) in the model's +-1 space, averaged over ``n_samples`` draws.
+    def denoise(self, features, *, inference=None, n_samples=None, seed=None, batch_size=4096):
+        """The denoised label vectors (N, C) in the model's +-1 space.
 
-        ``seed`` (default: the model's seed) fixes the starting noise, so repeated calls agree.
+        ``inference`` (default: the model's): ``"zero"`` -> one deterministic DDIM run from ``y_T = 0``;
+        ``"sample"`` -> the average over ``n_samples`` DDIM runs from Gaussian noise; ``seed`` (default: the
+        model's seed) fixes that noise, so repeated calls agree.
         """
         import torch
 
@@ -355,9 +381,13 @@ class LRADiffusion:
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"features have {X.shape[1]} columns but the model was fitted on {self.n_features_in_}; "
                              "use the same encoder for training and prediction.")
+        mode = self.inference if inference is None else inference
+        check_choice(mode, INFERENCE, name="inference")
         S = int(self.n_samples if n_samples is None else n_samples)
         if S < 1:
             raise ValueError(f"n_samples must be >= 1, got {S}.")
+        if mode == "zero":
+            S = 1
         dev = self.device_
         net = self.model_
         was_training = net.training
@@ -374,7 +404,10 @@ class LRADiffusion:
                 b = xb.shape[0]
                 with self._autocast():
                     fc = net.condition(xb).float().repeat(S, 1)
-                y = torch.randn(S * b, C, generator=g, device=dev)
+                if mode == "zero":
+                    y = torch.zeros(b, C, device=dev)
+                else:
+                    y = torch.randn(S * b, C, generator=g, device=dev)
                 x0 = y
                 for i, t in enumerate(ts):
                     tt = torch.full((1,), int(t), device=dev, dtype=torch.long)  # broadcast over the batch
@@ -406,7 +439,7 @@ class LRADiffusion:
         return self.denoise(features, **kw).argmax(1).astype(np.int64)
 
     def score(self, features, labels, **kw) -> float:
-        """Accuracy of :meth:`predict` against ``labels`` (``kw``: ``n_samples``, ``seed``)."""
+        """Accuracy of :meth:`predict` against ``labels`` (``kw``: ``inference``, ``n_samples``, ``seed``)."""
         X = check_features(features)
         lab = check_labels(labels, self.num_classes_, length=X.shape[0])
         return float(np.mean(self.predict(X, **kw) == lab))
@@ -416,6 +449,7 @@ class LRADiffusion:
         check_choice(self.schedule, ("linear", "cosine"), name="schedule")
         check_choice(self.prediction, ("x0", "eps"), name="prediction")
         check_choice(self.precision, ("auto", "fp32", "bf16"), name="precision")
+        check_choice(self.inference, INFERENCE, name="inference")
         for name in ("k", "hidden", "depth", "epochs", "batch_size", "ddim_steps", "timesteps", "n_samples"):
             v = getattr(self, name)
             if int(v) != v or v < (0 if name == "depth" else 1):
