@@ -8,6 +8,9 @@
   max-pool and a scaled linear classifier). ``width`` scales every stage (default 64 -> 64/128/256/512).
 * :func:`build_model` -- by name.
 
+Every model has ``forward_features(x) -> (embedding, logits)`` (the penultimate representation and the
+logits in one pass), which :func:`labnoise.train.fit` uses for methods with ``needs_embeddings = True``.
+
 Pixel-lane models take float NCHW tensors (the training loop converts and normalises the uint8 images).
 """
 from __future__ import annotations
@@ -53,6 +56,12 @@ class MLP(nn.Module):
 
     def forward(self, x):
         return self.net(x)
+
+    def forward_features(self, x):
+        """``(embedding, logits)``: the last hidden layer's activations (the input itself when ``hidden=()``)
+        and the output logits, in one pass (used by embedding-based methods such as LEND)."""
+        v = self.net[:-1](x)
+        return v, self.net[-1](v)
 
 
 class _BasicBlock(nn.Module):
@@ -101,6 +110,11 @@ class ResNet(nn.Module):
 
     def forward(self, x):
         return self.fc(self.features(x))
+
+    def forward_features(self, x):
+        """``(pooled features, logits)`` in one pass."""
+        v = self.features(x)
+        return v, self.fc(v)
 
 
 def resnet18(num_classes: int = 10, in_channels: int = 3) -> ResNet:
@@ -161,6 +175,11 @@ class FastCifarNet(nn.Module):
 
     def forward(self, x):
         return self.fc(self.features(x)) * self.scale
+
+    def forward_features(self, x):
+        """``(pooled features, logits)`` in one pass."""
+        v = self.features(x)
+        return v, self.fc(v) * self.scale
 
 
 def build_model(name: str, in_dim, num_classes: int, **kwargs) -> nn.Module:

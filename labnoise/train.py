@@ -6,8 +6,10 @@
   flip, vectorised in torch, no PIL), converted to float NCHW and normalised with fixed constants
   (``(x / 255 - 0.5) / 0.25``), so that :func:`predict_proba` needs no dataset statistics.
 
-A method (``"ce"``, ``"gce"``, ``"coteaching"``, ``"coteaching+"``, ``"plc"`` or any
-:class:`labnoise.methods.Method`) only ever sees logits and targets, never the lane.
+A method (``"ce"``, ``"gce"``, ``"coteaching"``, ``"coteaching+"``, ``"jocor"``, ``"sigua"``, ``"plc"``,
+``"lend"`` or any :class:`labnoise.methods.Method`) only ever sees logits and targets, never the lane. A method
+with ``needs_embeddings = True`` (LEND) also gets ``state.embeddings``: each model's penultimate features of
+the batch, from one ``model.forward_features(x) -> (embedding, logits)`` pass.
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
@@ -61,6 +63,8 @@ class TrainState:
     clean_labels: Any = None        # int64 (N,) on the device or None; for monitoring only, methods must not read it
     batch_indices: Any = None       # positions of the current batch in the training set (device tensor)
     logits: list = field(default_factory=list)
+    embeddings: list = field(default_factory=list)  # per model (B, d) penultimate features, only when the
+                                                    # method sets ``needs_embeddings = True`` (else empty)
     loss: Any = None
     method: Any = None
     history: list = field(default_factory=list)
@@ -378,6 +382,13 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
                        lane=lane, models=models, labels=Y, clean_labels=Yclean, method=method)
     state.predict_train = lambda i=0: _predict(models[i], X, lane, eval_batch_size)
     hooks = list(hooks)
+    needs_emb = bool(getattr(method, "needs_embeddings", False))
+    if needs_emb:
+        for m in models:
+            if not callable(getattr(m, "forward_features", None)):
+                raise ValueError(f"method {method.name!r} needs embeddings: the model "
+                                 f"{type(m).__name__} must define forward_features(x) -> (embedding, logits) "
+                                 "(labnoise.models' MLP, ResNet and FastCifarNet do).")
     method.setup(state)
 
     best = (-1.0, 0, None)
@@ -398,7 +409,12 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
             state.batch_indices = idx
             xb = _prep(X[idx], lane, augment, aug_gen)
             with _autocast(dev):
-                logits = [m(xb) for m in models]
+                if needs_emb:
+                    pairs = [m.forward_features(xb) for m in models]
+                    state.embeddings = [p[0] for p in pairs]
+                    logits = [p[1] for p in pairs]
+                else:
+                    logits = [m(xb) for m in models]
             state.logits = logits
             loss = method.loss(logits, Y[idx], state)
             opt.zero_grad(set_to_none=True)

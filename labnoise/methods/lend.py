@@ -1,0 +1,240 @@
+"""LEND: label-noise dilution on the network's own embeddings (Zhang et al., Machine Learning 2022).
+
+There is no public code; this module implements the paper's equations. Per mini-batch of ``B`` examples, on
+the *current* network's penultimate embeddings ``v_i`` (the MLP's last hidden layer in the feature lane, a
+ResNet's pooled features in the pixel lane; detached, no gradient flows through the dilution):
+
+1. ``A_ij = [v_i . v_j]_+ ** gamma`` for ``j`` in the ``k`` nearest neighbours of ``i`` within the batch,
+   ``i != j``, else 0 (Eq. 1) -- :func:`affinity`;
+2. ``W' = A^T A`` (as written in the paper, *not* ``A + A^T``), ``D = diag(W' 1)``,
+   ``W = D^-1/2 W' D^-1/2`` -- :func:`dilution_matrix`. ``W'`` is symmetric by construction and has a
+   non-zero diagonal (``W'_ii = sum_l A_li^2``), so an example keeps a share of its own label;
+3. ``Z(t) = alpha W Z(t-1) + (1 - alpha) Z(t-1)``, ``Z(0)`` = one-hot given labels, ``T`` steps (Eq. 3) --
+   :func:`dilute`. The residual is the previous iterate, not ``Z(0)``: the iteration is a lazy power
+   iteration of ``W``, and run to convergence it collapses every connected component onto ``W``'s leading
+   eigenvector (one class per component). ``T`` is therefore small and exposed (``steps``);
+4. each row of ``Z(T)`` is normalised to sum 1 (``W`` does not preserve row sums, and a batch's scale should
+   not set how much it weighs in the momentum), then an epoch momentum per example,
+   ``Z^tau = (1 - beta) Z + beta Z^(tau-1)`` (Eq. 5), kept in an ``N x C`` store. The first time an example is
+   seen its store row is set to ``Z`` (no zero/one-hot prior to decay);
+5. selection only (Eqs. 6-7): ``e_i = 1[y_i = argmax Z^tau_i]``, loss ``sum_i e_i CE(f(x_i), y_i) / B`` on the
+   *given* labels (dividing by the batch size, not the number selected, keeps the learning-rate scale of plain
+   cross-entropy). Nothing is relabelled.
+
+Open choices (the paper leaves them unspecified), all parameters:
+
+* ``gamma = 3`` and ``normalize = True``: the embeddings are L2-normalised before Eq. 1, as in Iscen et al.'s
+  label propagation, which LEND's Eq. 1 follows; ``[.]_+^3`` then sharpens cosine similarities in [0, 1].
+* kNN metric: inner product of the (normalised) embeddings, i.e. cosine similarity -- the same quantity that
+  enters ``A``, so neighbours are the examples with the largest affinities.
+* ``steps = 5`` (``T``): enough for a label to travel a few hops in a batch of 256 with ``k = 8``, far from the
+  collapse regime (shown step by step in chapter 5).
+* ``warmup_epochs = 1`` of plain cross-entropy (a freshly initialised network's embeddings carry no class
+  structure); dilution and the momentum store run during warm-up too, so their accuracy can be monitored.
+* ``Z(0)`` is the one-hot given label; examples that are nobody's neighbour in the batch have a zero row in
+  ``W`` and keep their given label (``Z`` only shrinks by ``1 - alpha`` per step), so they are selected.
+
+:class:`LabelMonitor` is a :class:`labnoise.train.Hook` that records, per epoch, the accuracy of the diluted
+labels and of the model's predicted labels against the clean labels (paper Fig. 4) and the precision/recall of
+any method's selection (``state.record["selected"]``) against the clean labels. It is the only place that
+reads the clean labels; the method never does.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .standard import Method, cross_entropy
+
+__all__ = ["LEND", "affinity", "dilution_matrix", "dilute", "dilute_labels", "LabelMonitor"]
+
+
+def affinity(embeddings, *, k: int = 8, gamma: float = 3.0, normalize: bool = True):
+    """The sparse kNN affinity ``A`` (B, B) of Eq. 1: ``[v_i . v_j]_+^gamma`` on each row's ``k`` nearest
+    neighbours (largest inner products, self excluded), zero elsewhere. ``k`` is capped at ``B - 1``."""
+    v = torch.as_tensor(embeddings).float()
+    if v.ndim != 2:
+        raise ValueError(f"embeddings must be (B, d), got shape {tuple(v.shape)}.")
+    if int(k) < 1:
+        raise ValueError(f"k must be >= 1, got {k!r}.")
+    if normalize:
+        v = F.normalize(v, dim=1)
+    b = v.shape[0]
+    A = torch.zeros((b, b), dtype=v.dtype, device=v.device)
+    kk = min(int(k), b - 1)
+    if kk < 1:
+        return A
+    S = v @ v.T
+    S.fill_diagonal_(float("-inf"))
+    vals, idx = S.topk(kk, dim=1)
+    A.scatter_(1, idx, vals.clamp(min=0).pow(float(gamma)))
+    return A
+
+
+def dilution_matrix(A):
+    """``W = D^-1/2 (A^T A) D^-1/2`` with ``D = diag(A^T A 1)``; rows of zero degree stay zero."""
+    Wp = A.T @ A
+    d = Wp.sum(1)
+    dinv = torch.where(d > 0, d.clamp(min=1e-30).rsqrt(), torch.zeros_like(d))
+    return dinv[:, None] * Wp * dinv[None, :]
+
+
+def dilute(W, Z0, *, alpha: float = 0.99, steps: int = 5, return_path: bool = False):
+    """``T = steps`` iterations of ``Z(t) = alpha W Z(t-1) + (1 - alpha) Z(t-1)`` from ``Z0`` (Eq. 3).
+
+    With ``return_path=True`` returns the list ``[Z(0), ..., Z(T)]``."""
+    if not (0.0 <= float(alpha) <= 1.0):
+        raise ValueError(f"alpha must be in [0, 1], got {alpha!r}.")
+    if int(steps) < 0:
+        raise ValueError(f"steps must be >= 0, got {steps!r}.")
+    Z = Z0
+    path = [Z]
+    for _ in range(int(steps)):
+        Z = alpha * (W @ Z) + (1.0 - alpha) * Z
+        if return_path:
+            path.append(Z)
+    return path if return_path else Z
+
+
+def dilute_labels(embeddings, labels, num_classes: int | None = None, *, k: int = 8, gamma: float = 3.0,
+                  alpha: float = 0.99, steps: int = 5, normalize: bool = True, return_path: bool = False):
+    """One batch's dilution: row-normalised ``Z(T)`` (numpy/torch in, torch out) from embeddings and given
+    labels. ``return_path=True`` gives every step (each row-normalised)."""
+    v = torch.as_tensor(embeddings).float()
+    y = torch.as_tensor(labels).long().to(v.device)
+    C = int(num_classes) if num_classes is not None else int(y.max()) + 1
+    W = dilution_matrix(affinity(v, k=k, gamma=gamma, normalize=normalize))
+    out = dilute(W, F.one_hot(y, C).float(), alpha=alpha, steps=steps, return_path=return_path)
+    norm = lambda Z: Z / Z.sum(1, keepdim=True).clamp(min=1e-30)  # noqa: E731
+    return [norm(Z) for Z in out] if return_path else norm(out)
+
+
+class LEND(Method):
+    """Label-noise dilution: train with cross-entropy on the examples whose given label is the argmax of
+    their momentum-averaged diluted label (see the module docstring for every equation and choice).
+
+    Parameters
+    ----------
+    k : int
+        Neighbours per example within the batch (paper: 8).
+    gamma : float
+        Exponent of the affinity (open; 3 as in Iscen et al.).
+    alpha : float
+        Dilution strength (paper: 0.99).
+    beta : float
+        Epoch momentum of the diluted labels (paper: 0.9).
+    steps : int
+        Dilution iterations ``T`` per batch (open; 5).
+    warmup_epochs : int
+        Epochs of plain cross-entropy on every example before selection starts (open; 1).
+    normalize : bool
+        L2-normalise embeddings before the affinity (open; True).
+    """
+
+    name = "lend"
+    num_models = 1
+    soft_targets = False
+    needs_embeddings = True
+
+    def __init__(self, k: int = 8, gamma: float = 3.0, alpha: float = 0.99, beta: float = 0.9, steps: int = 5,
+                 warmup_epochs: int = 1, normalize: bool = True):
+        if int(k) < 1:
+            raise ValueError(f"k must be >= 1, got {k!r}.")
+        for nm, v in (("alpha", alpha), ("beta", beta)):
+            if not (0.0 <= float(v) <= 1.0):
+                raise ValueError(f"{nm} must be in [0, 1], got {v!r}.")
+        if int(steps) < 0 or int(warmup_epochs) < 0:
+            raise ValueError("steps and warmup_epochs must be >= 0.")
+        self.k, self.gamma, self.alpha, self.beta = int(k), float(gamma), float(alpha), float(beta)
+        self.steps, self.warmup_epochs, self.normalize = int(steps), int(warmup_epochs), bool(normalize)
+        self.selected = None
+        self._store = None
+        self._seen = None
+        self._kept = 0
+        self._count = 0
+
+    def setup(self, state):
+        self._store = torch.zeros((state.n_train, state.num_classes), device=state.device)
+        self._seen = torch.zeros(state.n_train, dtype=torch.bool, device=state.device)
+
+    def on_epoch_start(self, state):
+        self._kept = self._count = 0
+
+    def loss(self, logits, targets, state):
+        idx = state.batch_indices
+        with torch.no_grad():
+            v = state.embeddings[0].detach().float()
+            W = dilution_matrix(affinity(v, k=self.k, gamma=self.gamma, normalize=self.normalize))
+            Z = dilute(W, F.one_hot(targets, state.num_classes).float(), alpha=self.alpha, steps=self.steps)
+            Z = Z / Z.sum(1, keepdim=True).clamp(min=1e-30)
+            seen = self._seen[idx]
+            Zm = torch.where(seen[:, None], (1.0 - self.beta) * Z + self.beta * self._store[idx], Z)
+            self._store[idx] = Zm
+            self._seen[idx] = True
+            e = Zm.argmax(1) == targets
+            if state.epoch < self.warmup_epochs:
+                keep = torch.ones_like(e)
+            else:
+                keep = e
+        ce = cross_entropy(logits[0], targets, reduction="none")
+        self.selected = idx[keep]
+        state.record["selected"] = self.selected
+        state.record["candidates"] = idx
+        self._kept += int(keep.sum())
+        self._count += int(keep.numel())
+        return (ce * keep.float()).sum() / ce.numel()
+
+    def diluted_labels(self):
+        """(N,) argmax of the momentum store (-1 for examples not seen yet), on the device."""
+        out = self._store.argmax(1)
+        return torch.where(self._seen, out, torch.full_like(out, -1))
+
+    def epoch_metrics(self):
+        return {"kept_fraction": self._kept / max(1, self._count)}
+
+
+class LabelMonitor:
+    """A :class:`labnoise.train.Hook` adding to each epoch's history row, against ``fit(clean_labels=...)``:
+
+    * ``selection_precision`` / ``selection_recall``: of the examples in ``state.record["selected"]`` (the
+      first network's, for two-network methods), the share whose given label is correct; of the correctly
+      labelled examples in the batches, the share selected. Absent for methods that select nothing;
+    * ``diluted_label_acc``: accuracy of LEND's momentum diluted labels (argmax of the store);
+    * ``predicted_label_acc``: accuracy of the model's predicted labels on the training set (eval mode), if
+      ``predicted=True``.
+    """
+
+    def __init__(self, predicted: bool = True):
+        self.predicted = bool(predicted)
+        self._reset()
+
+    def _reset(self):
+        self._sel = self._sel_clean = self._clean = 0
+
+    def on_batch_end(self, state):
+        sel = state.record.get("selected")
+        if state.clean_labels is None or sel is None:
+            return
+        if isinstance(sel, (tuple, list)):
+            sel = sel[0]
+        y = state.labels if not state.labels.dtype.is_floating_point else state.labels.argmax(1)
+        ok = y == state.clean_labels
+        self._sel += int(sel.numel())
+        self._sel_clean += int(ok[sel].sum())
+        self._clean += int(ok[state.batch_indices].sum())
+
+    def on_epoch_end(self, state):
+        row = state.history[-1]
+        if state.clean_labels is not None:
+            if self._sel:
+                row["selection_precision"] = self._sel_clean / self._sel
+                row["selection_recall"] = self._sel_clean / max(1, self._clean)
+            m = state.method
+            if hasattr(m, "diluted_labels"):
+                d = m.diluted_labels()
+                seen = d >= 0
+                row["diluted_label_acc"] = float((d[seen] == state.clean_labels[seen]).float().mean())
+            if self.predicted:
+                pred = state.predict_train(0).argmax(1)
+                row["predicted_label_acc"] = float((pred == state.clean_labels).float().mean())
+        self._reset()
