@@ -36,3 +36,15 @@ def one_thread():
 
     with torch_threads(1):
         yield
+
+
+@pytest.fixture(scope="session")
+def smoke_book():
+    """Build the smoke book once per session (`labnoise book --profile smoke`); returns the HTML folder."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "labnoise.cli", "book", "--profile", "smoke"], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-6000:]
+    return ROOT / "_build" / "html"

@@ -1,0 +1,96 @@
+"""The built smoke book in a real browser (Debian's chromium through Selenium): every page opens, every
+figure loads, no error output, no builder path in the text, every Colab link opens the chapter's notebook.
+Screenshots go to _build/browser/."""
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture(scope="module")
+def server(smoke_book):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(smoke_book)))
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM and DRIVER):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromedriver are missing: .ci/run installs Debian's chromium-driver")
+        pytest.skip("no chromium/chromedriver (apt-get install chromium chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--window-size=1280,2000"):
+        opts.add_argument(a)
+    drv = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=DRIVER))
+    drv.set_page_load_timeout(60)
+    yield drv
+    drv.quit()
+
+
+def _pages(html: Path):
+    return sorted(p.relative_to(html).as_posix() for p in [*html.glob("*.html"), *html.glob("*/*.html")]
+                  if p.name not in ("search.html", "genindex.html") and not p.name.startswith("_"))
+
+
+BUILDER_PATH = re.compile(r"(%s|/root/|/home/\w+/|/tmp/|PosixPath\()" % re.escape(str(ROOT)))
+
+
+@pytest.mark.slow
+def test_every_page_in_a_real_browser(smoke_book, server, browser):
+    from labnoise.runner import chapters
+
+    shots = ROOT / "_build" / "browser"
+    shots.mkdir(parents=True, exist_ok=True)
+    pages = _pages(smoke_book)
+    assert {f"notebooks/{c}.html" for c in chapters()} <= set(pages)
+    problems = []
+    for page in pages:
+        browser.get(f"{server}/{page}")
+        browser.execute_script("return document.readyState")
+        broken = browser.execute_script(
+            "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+        if broken:
+            problems.append(f"{page}: figures that did not load: {broken[:3]}")
+        text = browser.find_element("tag name", "body").text
+        m = BUILDER_PATH.search(text)
+        if m:
+            i = m.start()
+            problems.append(f"{page}: builder path in the text: ...{text[max(0, i - 60):i + 60]!r}...")
+        errors = browser.execute_script(
+            "return Array.from(document.querySelectorAll('.output.traceback, .output.error, "
+            ".output.stderr')).map(e => e.innerText.slice(0, 200))")
+        errors = [e for e in errors if re.search(r"Error|Traceback|Exception", e)]
+        if errors:
+            problems.append(f"{page}: error output: {errors[:2]}")
+        if page.startswith("notebooks/"):
+            chapter = Path(page).stem
+            links = browser.execute_script(
+                "return Array.from(document.querySelectorAll('a[href*=\"colab.research.google.com\"]'))"
+                ".map(a => a.href)")
+            if not links:
+                problems.append(f"{page}: no Colab launch link")
+            bad = [h for h in links if not h.endswith(f"notebooks/{chapter}.ipynb")]
+            if bad:
+                problems.append(f"{page}: Colab link does not open notebooks/{chapter}.ipynb: {bad[0]}")
+        browser.save_screenshot(str(shots / (page.replace("/", "__").replace(".html", ".png"))))
+    assert not problems, "\n".join(problems)
