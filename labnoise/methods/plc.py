@@ -1,64 +1,115 @@
 """Progressive label correction (PLC; Zhang, Zheng, Wu, Goswami & Chen, ICLR 2021).
 
-After a warm-up of plain cross-entropy, at the end of every epoch the network's softmax ``f(x)`` on the whole
-training set (eval mode, no augmentation) is compared with the *current* label ``y`` of each example; when the
-network is confident enough that another class ``h = argmax f(x)`` is right,
+After a warm-up of plain cross-entropy, at the end of every epoch the labels are corrected from the network's
+softmax ``f(x)`` on the whole training set (eval mode, no augmentation: :meth:`TrainState.predict_train`),
+and training continues with cross-entropy on the current (corrected) labels. Corrections are permanent (a
+later round may change a label again). Two rules (``rule``):
 
-    f_h(x) - f_y(x) >= theta,
+* ``"ratio"`` (default; the official code's rule, REFERENCE.md): with ``f`` the softmax **averaged over the
+  last** ``avg_epochs`` **= 5 epochs**, ``y`` the current label and ``h = argmax f``, the label becomes ``h``
+  when the likelihood ratio is small,
 
-the label is changed to ``h``. Corrections are permanent (later rounds may change a label again). The
-threshold starts high (only very confident corrections) and is *relaxed* progressively: whenever a round
-changes fewer than ``min_change`` of the labels, ``theta`` drops by ``theta_step`` (not below
-``theta_min``), so that the corrected region grows outwards from the confident cores of the classes, as in
-the paper's Fig. 1. Training always uses the current (corrected) labels with cross-entropy.
+      f_y(x) / f_h(x) < delta,
 
-Choices made here (the paper states the principle; these constants are ours): the margin test
-``f_h - f_y`` (for two classes it equals ``2 |f - 1/2|``, the paper's binary confidence), ``theta0 = 0.5``,
-``theta_step = 0.05``, ``theta_min = 0.2``, ``min_change = 0.01``, warm-up of ``max(1, epochs // 4)`` epochs.
+  ``delta`` starts at ``delta0 = 0.3`` and grows by ``delta_step = 0.1`` after every correction round, capped
+  at ``delta_max = 0.9`` (``grow_below``: grow only when a round changed fewer than this fraction of the
+  labels; default ``None`` = every round). The official code averages *train-mode* softmaxes recorded during
+  the epoch; we use eval-mode softmaxes of the whole training set at each epoch's end (no dropout or
+  augmentation noise), which is the choice this class makes.
+* ``"margin"`` (the rule this package used before): ``f`` is the current epoch's softmax and a label changes
+  when ``f_h - f_y >= theta``; ``theta`` starts at ``theta0 = 0.5`` and drops by ``theta_step = 0.05`` (not
+  below ``theta_min = 0.2``) whenever a round changes fewer than ``min_change = 0.01`` of the labels. For two
+  classes ``f_h - f_y = 2 |f - 1/2|``, the paper's binary confidence.
+
+Warm-up: ``warmup_epochs`` epochs of plain CE before the first correction (official: 8 of 180 epochs; default
+here ``max(1, epochs // 4)``, since the small heads of this package fit noisy labels within a few epochs).
 """
 from __future__ import annotations
 
+from collections import deque
+
 import torch
 
+from .._validation import check_choice
 from .standard import Method, cross_entropy
+
+RULES = ("ratio", "margin")
+
+
+def ratio_correction(probs, labels, delta):
+    """The official PLC rule: a boolean mask of labels to change to ``argmax probs`` and the new labels.
+
+    ``probs`` (N, C) softmax (averaged), ``labels`` (N,) current labels; a label ``y`` is corrected when
+    ``probs[y] / probs.max() < delta`` (the argmax itself has ratio 1 and is never corrected).
+    """
+    pmax, h = probs.max(1)
+    py = probs.gather(1, labels[:, None]).squeeze(1)
+    flip = (h != labels) & (py < delta * pmax)
+    return flip, torch.where(flip, h, labels)
+
+
+def margin_correction(probs, labels, theta):
+    """The margin rule: change ``y`` to ``h = argmax probs`` when ``probs[h] - probs[y] >= theta``."""
+    pmax, h = probs.max(1)
+    py = probs.gather(1, labels[:, None]).squeeze(1)
+    flip = (h != labels) & (pmax - py >= theta)
+    return flip, torch.where(flip, h, labels)
 
 
 class PLC(Method):
-    """Progressive label correction with a relaxing confidence threshold.
+    """Progressive label correction (see the module docstring for the two rules).
 
     Parameters
     ----------
+    rule : ``"ratio"`` (official, default) or ``"margin"``.
     warmup_epochs : int, optional
         Epochs of plain CE before the first correction (default ``max(1, epochs // 4)``).
-    theta0, theta_step, theta_min : float
-        Initial margin threshold, relaxation step, floor.
-    min_change : float
-        Relax when a round changes fewer than this fraction of labels.
+    delta0, delta_step, delta_max, avg_epochs, grow_below : the ratio rule's threshold, its growth per round,
+        its cap, the number of last epochs whose softmaxes are averaged, and the optional growth condition.
+    theta0, theta_step, theta_min, min_change : the margin rule's threshold, relaxation step, floor, and the
+        fraction of changed labels under which it relaxes.
     """
 
     name = "plc"
     soft_targets = False
 
-    def __init__(self, warmup_epochs: int | None = None, theta0: float = 0.5, theta_step: float = 0.05,
+    def __init__(self, rule: str = "ratio", warmup_epochs: int | None = None, delta0: float = 0.3,
+                 delta_step: float = 0.1, delta_max: float = 0.9, avg_epochs: int = 5,
+                 grow_below: float | None = None, theta0: float = 0.5, theta_step: float = 0.05,
                  theta_min: float = 0.2, min_change: float = 0.01):
+        check_choice(rule, RULES, name="PLC rule")
         if not (0.0 < theta_min <= theta0 <= 1.0):
             raise ValueError(f"need 0 < theta_min <= theta0 <= 1, got theta_min={theta_min}, theta0={theta0}.")
+        if not (0.0 < delta0 <= delta_max <= 1.0):
+            raise ValueError(f"need 0 < delta0 <= delta_max <= 1, got delta0={delta0}, delta_max={delta_max}.")
         if warmup_epochs is not None and int(warmup_epochs) < 0:
             raise ValueError(f"warmup_epochs must be >= 0, got {warmup_epochs!r}.")
+        if int(avg_epochs) < 1:
+            raise ValueError(f"avg_epochs must be >= 1, got {avg_epochs!r}.")
+        self.rule = rule
         self.warmup_epochs = warmup_epochs
+        self.delta0 = float(delta0)
+        self.delta_step = float(delta_step)
+        self.delta_max = float(delta_max)
+        self.avg_epochs = int(avg_epochs)
+        self.grow_below = None if grow_below is None else float(grow_below)
         self.theta0 = float(theta0)
         self.theta_step = float(theta_step)
         self.theta_min = float(theta_min)
         self.min_change = float(min_change)
         self.labels = None   # current corrected labels (training-set positions), a device tensor
         self.theta = float(theta0)
+        self.delta = float(delta0)
         self._changed = 0.0
         self._warm = None
         self._label_acc = None
+        self._recent = deque()
 
     def setup(self, state):
         self.labels = state.labels.clone()
         self.theta = self.theta0
+        self.delta = self.delta0
+        self._recent = deque(maxlen=self.avg_epochs)
         self._warm = max(1, state.epochs // 4) if self.warmup_epochs is None else int(self.warmup_epochs)
 
     def loss(self, logits, targets, state):
@@ -66,21 +117,30 @@ class PLC(Method):
 
     def on_epoch_end(self, state):
         self._changed = 0.0
-        if state.epoch + 1 >= self._warm and state.epoch + 1 < state.epochs:
+        e = state.epoch + 1   # epochs done
+        correct_now = e >= self._warm and e < state.epochs
+        if self.rule == "ratio" and e > self._warm - self.avg_epochs and e < state.epochs:
             with torch.no_grad():
-                p = state.predict_train(0)
-                pmax, h = p.max(1)
-                py = p.gather(1, self.labels[:, None]).squeeze(1)
-                flip = (h != self.labels) & (pmax - py >= self.theta)
-                self.labels[flip] = h[flip]
+                self._recent.append(state.predict_train(0))
+        if correct_now:
+            with torch.no_grad():
+                if self.rule == "ratio":
+                    p = torch.stack(list(self._recent)).mean(0)
+                    flip, self.labels = ratio_correction(p, self.labels, self.delta)
+                else:
+                    flip, self.labels = margin_correction(state.predict_train(0), self.labels, self.theta)
                 self._changed = float(flip.float().mean())
-            if self._changed < self.min_change:
+            if self.rule == "ratio":
+                if self.grow_below is None or self._changed < self.grow_below:
+                    self.delta = min(self.delta_max, self.delta + self.delta_step)
+            elif self._changed < self.min_change:
                 self.theta = max(self.theta_min, self.theta - self.theta_step)
         if state.clean_labels is not None:  # monitoring only: how clean the corrected labels are
             self._label_acc = float((self.labels == state.clean_labels).float().mean())
 
     def epoch_metrics(self):
-        out = {"plc_theta": self.theta, "plc_changed": self._changed}
+        out = {"plc_rule": self.rule, "plc_changed": self._changed}
+        out["plc_delta" if self.rule == "ratio" else "plc_theta"] = self.delta if self.rule == "ratio" else self.theta
         if self._label_acc is not None:
             out["plc_label_acc"] = self._label_acc
         return out
