@@ -62,38 +62,53 @@ def run_grid(fn: Callable, methods: Iterable, noises: Iterable, rates: Iterable,
     -------
     list of records ``{"method", "noise", "rate", "seed", "metrics", "seconds", "cached"}`` in grid order.
     """
-    from tqdm.auto import tqdm
-
     cells = [(m, n, float(r), int(s)) for m in methods for n in noises for r in rates for s in seeds]
     if not cells:
         raise ValueError("the grid is empty; pass at least one method, noise kind, rate and seed.")
     fp = _fingerprint(params)
-    out = []
-    bar = tqdm(cells, desc="grid", unit="cell", disable=not progress)
-    for m, n, r, s in bar:
-        bar.set_postfix_str(f"{m} {n} {rate_key(r)} s{s}")
+    return _run_cells(fn, [(c, fp) for c in cells], cache_dir=cache_dir, overwrite=overwrite, progress=progress)
+
+
+def _run_cells(fn, cells_fp, *, cache_dir, overwrite, progress) -> list[dict]:
+    """Load each cached cell whose fingerprint matches; run the others through :func:`labnoise.parallel.map_units`
+    (in this process, or on a Dask cluster when one is configured: same results)."""
+    recs, todo = [None] * len(cells_fp), []
+    for j, ((m, n, r, s), fp) in enumerate(cells_fp):
         path = cell_path(cache_dir, m, n, r, s) if cache_dir is not None else None
-        rec = None
         if path is not None and path.exists() and not overwrite:
             try:
                 old = json.loads(path.read_text())
                 if old.get("fingerprint") == fp:
-                    rec = old
-                    rec["cached"] = True
+                    old["cached"] = True
+                    recs[j] = old
+                    continue
             except (json.JSONDecodeError, OSError):
-                rec = None
-        if rec is None:
-            t = time.perf_counter()
-            metrics = fn(m, n, r, s)
-            if not isinstance(metrics, dict):
-                raise ValueError(f"the cell function must return a dict of metrics, got {type(metrics).__name__}.")
-            rec = {"method": m, "noise": n, "rate": r, "seed": s, "metrics": metrics,
-                   "seconds": round(time.perf_counter() - t, 3), "fingerprint": fp}
-            if path is not None:
-                save_json(path, rec)
-            rec["cached"] = False
-        out.append(rec)
-    return out
+                pass
+        todo.append((j, path))
+    if todo:
+        from functools import partial
+
+        from .parallel import map_units
+
+        # each cell writes its own cache file as soon as it is done (an interrupted grid resumes from there)
+        done = map_units(partial(_run_cell, fn), [(*cells_fp[j][0], cells_fp[j][1], path) for j, path in todo],
+                         desc="grid", progress=progress)
+        for (j, _), rec in zip(todo, done):
+            recs[j] = rec
+    return recs
+
+
+def _run_cell(fn, m, n, r, s, fp, path):
+    t = time.perf_counter()
+    metrics = fn(m, n, r, s)
+    if not isinstance(metrics, dict):
+        raise ValueError(f"the cell function must return a dict of metrics, got {type(metrics).__name__}.")
+    rec = {"method": m, "noise": n, "rate": r, "seed": s, "metrics": metrics,
+           "seconds": round(time.perf_counter() - t, 3), "fingerprint": fp}
+    if path is not None:
+        save_json(path, rec)
+    rec["cached"] = False
+    return rec
 
 
 def summarize(records: list[dict], metric: str = "test_acc") -> dict:
@@ -246,7 +261,7 @@ def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean=N
     for name, val in sorted(cell_kwargs.items()):
         is_array = hasattr(val, "shape") and hasattr(val, "dtype")
         kw_key[name] = _id(val) if is_array else (val if _jsonable(val) else repr(val))
-    recs = []
+    cells_fp = []
     for noise in noises:
         for rate in rates:
             if (noise, rate) not in keyed:
@@ -258,8 +273,11 @@ def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean=N
                 extra = (method_params or {}).get(method)
                 if extra:
                     cell_params["method_params"] = extra
-                recs += run_grid(fn, [method], [noise], [rate], seeds, cache_dir=cache_dir, params=cell_params,
-                                 progress=progress)
+                fp = _fingerprint(cell_params)
+                cells_fp += [((method, noise, rate, int(s)), fp) for s in seeds]
+    if not cells_fp:
+        raise ValueError("the grid is empty; pass at least one method, label set and seed.")
+    recs = _run_cells(fn, cells_fp, cache_dir=cache_dir, overwrite=False, progress=progress)
     order = {m: i for i, m in enumerate(methods)}
     recs.sort(key=lambda r: (order[r["method"]], noises.index(r["noise"]), r["rate"], r["seed"]))
     return recs
