@@ -59,7 +59,8 @@ CHAPTERS: dict[str, dict[str, dict]] = {
     "03_pmd_vs_cbn": _per_profile(
         {"methods": ["ce", "gce", "coteaching+", "plc", "lra_diffusion", "lra_snls"], "noises": ["pmd", "cbn"],
          "rates": [0.35, 0.7], "optimizer": "sgd", "weight_decay": 0.0005, "use_reference": True,
-         "pmd_kind": "I", "noise_seed": 0, "lra_k": 10, "lra_samples": 10, "snls_alpha": 0.3},
+         "pmd_kind": "I", "noise_seed": 0, "lra_k": 10, "lra_inference": "zero", "lra_samples": 10,
+         "snls_alpha": 0.3},
         smoke={"lane": "features", "model": "mlp", "hidden": [256], "epochs": 15, "batch_size": 64, "lr": 0.05,
                "augment": None, "lra_epochs": 10, "snls_k": 20, "threads": 1, "cache_dir": None},
         offline={"lane": "features", "model": "mlp", "hidden": [512], "epochs": 10, "batch_size": 128,
@@ -72,7 +73,8 @@ CHAPTERS: dict[str, dict[str, dict]] = {
     "04_snls": _per_profile(
         {"k": 100, "alpha": 0.3, "noise_kinds": ["cbn", "pmd"], "rates": [0.35, 0.7],
          "reference_labels": "auto", "alpha_sweep": [0.0, 0.1, 0.3, 0.5, 0.7, 1.0], "sweep_train": True,
-         "hosts": ["ce", "lra_diffusion"], "lra_k": 10, "lra_samples": 1, "lra_avg_samples": [1, 5, 10],
+         "hosts": ["ce", "lra_diffusion"], "lra_k": 10, "lra_inference": "zero", "lra_samples": 1,
+         "lra_avg_samples": [1, 5, 10],
          "panel_k": 100, "browser": True},
         smoke={"k_sweep": [1, 3, 10, 30, 100, 300], "model_k_sweep": [10, 30, 100, 300],
                "model_alpha_sweep": [0.0, 0.3, 0.7, 1.0], "seeds": [0], "ce_epochs": 30, "ce_hidden": 256,
@@ -83,6 +85,21 @@ CHAPTERS: dict[str, dict[str, dict]] = {
         full={"k_sweep": [1, 3, 10, 30, 100, 300, 1000], "model_k_sweep": [10, 30, 100, 300, 1000],
               "model_alpha_sweep": [0.0, 0.1, 0.3, 0.5, 0.7, 1.0], "seeds": [0, 1, 2], "ce_epochs": 30,
               "ce_hidden": 512, "lra_epochs": 50, "lra_hidden": 512, "lra_batch_size": 256}),
+    # ---- 05_lend ---------------------------------------------------------------------------------------------
+    "05_lend": _per_profile(
+        {"methods": ["ce", "coteaching", "gce", "jocor", "sigua", "lend"], "optimizer": "sgd",
+         "momentum": 0.9, "weight_decay": 0.0005, "schedule": "step", "noise_seed": 0, "lend_k": 8,
+         "lend_gamma": 3.0, "lend_alpha": 0.99, "lend_beta": 0.9, "lend_steps": 5, "ramp_epochs": 10,
+         "batch_sizes": [32, 64, 128, 256, 512], "toy_points": 240},
+        smoke={"lane": "features", "model": "mlp", "hidden": [256], "epochs": 30, "batch_size": 128, "lr": 0.05,
+               "augment": None, "sym_rates": [0.4], "asym_rates": [0.3], "lend_warmup": 3, "last_k": 5,
+               "threads": 1},
+        offline={"lane": "features", "model": "mlp", "hidden": [512], "epochs": 20, "batch_size": 256,
+                 "lr": 0.05, "augment": None, "sym_rates": [0.4, 0.5, 0.6], "asym_rates": [0.2, 0.3, 0.4],
+                 "seeds": [0], "lend_warmup": 3, "last_k": 5, "threads": 1},
+        full={"lane": "pixels", "model": "resnet18", "hidden": [512], "epochs": 200, "batch_size": 256,
+              "lr": 0.05, "augment": "crop_flip", "sym_rates": [0.4, 0.5, 0.6], "asym_rates": [0.2, 0.3, 0.4],
+              "seeds": [0, 1, 2, 3, 4], "lend_warmup": 10, "last_k": 10, "threads": None}),
 }
 
 
