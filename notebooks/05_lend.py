@@ -77,7 +77,7 @@ lend_steps = None  # LEND: dilution steps T (open; 5)
 lend_warmup = None  # LEND: epochs of plain cross-entropy first (open)
 ramp_epochs = None  # Co-teaching/JoCoR/SIGUA: epochs of the forget-rate ramp
 batch_sizes = None  # LEND batch-size sensitivity, e.g. [32, 64, 128, 256, 512]
-last_k = None  # Last = mean test accuracy over the final last_k epochs (paper: 10)
+last_k = None  # Last is the mean test accuracy of the final last_k epochs (paper: 10)
 toy_points = None  # points of the 2-D dilution toy
 threads = None  # torch CPU threads while training (None: torch default)
 device = None  # auto | cpu | cuda
