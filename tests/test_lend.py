@@ -177,3 +177,23 @@ def test_needs_embeddings_requires_forward_features():
     x, y, _ = _toy(64, 0.0, 0)
     with pytest.raises(ValueError, match="forward_features"):
         fit(Plain(), x, y, method="lend", epochs=1, batch_size=32, progress=False, device="cpu")
+
+
+def test_label_monitor_precision_recall_match_a_direct_count():
+    x, y, yn = _toy(300, 0.4, 2)
+    counts = {"sel": 0, "sel_clean": 0, "clean": 0}
+    ok = torch.from_numpy(yn == y)
+
+    def count(event, state):
+        if event == "batch_end":
+            s = state.record["selected"][0]  # Co-teaching: a pair, network 1's picks first
+            counts["sel"] += s.numel()
+            counts["sel_clean"] += int(ok[s].sum())
+            counts["clean"] += int(ok[state.batch_indices].sum())
+
+    r = fit("mlp", x, yn, method=get_method("coteaching", forget_rate=0.4, ramp_epochs=1), clean_labels=y,
+            epochs=1, batch_size=100, seed=0, progress=False, device="cpu", hooks=[LabelMonitor(), count])
+    h = r.history[-1]
+    assert h["selection_precision"] == pytest.approx(counts["sel_clean"] / counts["sel"])
+    assert h["selection_recall"] == pytest.approx(counts["sel_clean"] / counts["clean"])
+    assert "diluted_label_acc" not in h and 0 <= h["predicted_label_acc"] <= 1
