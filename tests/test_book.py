@@ -23,3 +23,4 @@ def test_smoke_book_builds_every_chapter(smoke_book):
         res = json.loads((ROOT / "_build" / "runs" / "smoke" / f"{name}.results.json").read_text())
         assert res["chapter"] == name and res["profile"] == "smoke" and res["metrics"]
         assert "colab.research.google.com" in text  # launch button
+        assert "vcar" not in text, "a citation key garbled from LaTeX accents (use UTF-8 in references.bib)"
