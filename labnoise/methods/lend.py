@@ -180,7 +180,7 @@ class LEND(Method):
         self.selected = idx[keep]
         state.record["selected"] = self.selected
         state.record["candidates"] = idx
-        self._kept += int(keep.sum())
+        self._kept = self._kept + keep.sum()  # a device tensor: no host sync per batch
         self._count += int(keep.numel())
         return (ce * keep.float()).sum() / ce.numel()
 
@@ -190,7 +190,7 @@ class LEND(Method):
         return torch.where(self._seen, out, torch.full_like(out, -1))
 
     def epoch_metrics(self):
-        return {"kept_fraction": self._kept / max(1, self._count)}
+        return {"kept_fraction": float(self._kept) / max(1, self._count)}
 
 
 class LabelMonitor:
@@ -220,15 +220,15 @@ class LabelMonitor:
         y = state.labels if not state.labels.dtype.is_floating_point else state.labels.argmax(1)
         ok = y == state.clean_labels
         self._sel += int(sel.numel())
-        self._sel_clean += int(ok[sel].sum())
-        self._clean += int(ok[state.batch_indices].sum())
+        self._sel_clean = self._sel_clean + ok[sel].sum()  # device tensors: no host sync per batch
+        self._clean = self._clean + ok[state.batch_indices].sum()
 
     def on_epoch_end(self, state):
         row = state.history[-1]
         if state.clean_labels is not None:
             if self._sel:
-                row["selection_precision"] = self._sel_clean / self._sel
-                row["selection_recall"] = self._sel_clean / max(1, self._clean)
+                row["selection_precision"] = float(self._sel_clean) / self._sel
+                row["selection_recall"] = float(self._sel_clean) / max(1, float(self._clean))
             m = state.method
             if hasattr(m, "diluted_labels"):
                 d = m.diluted_labels()
