@@ -230,7 +230,9 @@ def fit(model, x, y, *, method="ce", x_test=None, y_test=None, clean_labels=None
     x : float (N, D) features or uint8 (N, H, W, C) images
     y : int (N,) labels or float (N, C) soft targets (soft cross-entropy; e.g. SNLS targets)
     method : str or Method
-        ``"ce"``, ``"gce"``, ``"coteaching"``, ``"coteaching+"``, ``"plc"`` (default settings) or an instance.
+        ``"ce"``, ``"gce"``, ``"coteaching"``, ``"coteaching+"``, ``"jocor"``, ``"sigua"``, ``"plc"``, ``"lend"``
+        (default settings) or an instance. A method with ``needs_embeddings = True`` needs models with
+        ``forward_features(x) -> (embedding, logits)`` and reads ``state.embeddings``.
     x_test, y_test : optional test set, evaluated every ``eval_every`` epochs (never used for selection).
     clean_labels : optional int (N,) true labels, only to monitor ``train_acc_clean``.
     epochs, batch_size, lr : training length, mini-batch size, peak learning rate.
