@@ -1,0 +1,58 @@
+"""Noisy-label detection: flag the examples whose given label is likely wrong.
+
+Notation: N examples, K classes, D feature dimensions. Every detector takes the given ``labels`` (N,) and
+frozen ``features`` (N, D) first, options keyword-only, ``seed`` keyword-only, and returns a
+:class:`DetectionResult` with ``is_noisy`` (bool, N) and ``score`` (float, N; higher = more suspect), aligned with
+the input.
+
+=====================  ===================================================================================
+``"dynacor"``          DynaCor (Kim et al., CVPR 2024): corrupted copies + sign dynamics + clustering encoder
+``"avg_encoder"``      two-component 1-D GMM on the mean (unquantised) training margin
+``"aum"``              area under the margin with threshold examples (Pleiss et al. 2020)
+``"confident"``        Confident Learning: ``cleanlab.filter.find_label_issues`` on K-fold out-of-sample
+                       ``pred_probs``
+``"simifeat"``         training-free cosine kNN label voting (Zhu et al. 2022), ``rank1`` / ``mv`` variants
+``"cores"``            confidence-regularised sample sieve (Cheng et al. 2021)
+=====================  ===================================================================================
+
+    >>> import numpy as np
+    >>> from labnoise.detect import find_noisy, f1_noisy
+    >>> rng = np.random.default_rng(0)
+    >>> clean = np.repeat([0, 1], 100); x = rng.normal(size=(200, 4)) + 4 * clean[:, None]
+    >>> y = clean.copy(); y[:20] = 1
+    >>> res = find_noisy(y, x, method="simifeat", seed=0)
+    >>> f1_noisy(res.is_noisy, y, clean) > 0.9
+    True
+"""
+from __future__ import annotations
+
+from ._base import DetectionResult, check_inputs
+from .aum import aum
+from .avg_encoder import avg_encoder
+from .confident import confident_learning
+from .cores import cores
+from .dynacor import dynacor
+from .metrics import f1_noisy, precision_recall_noisy
+from .simifeat import simifeat
+
+METHODS = {"dynacor": dynacor, "avg_encoder": avg_encoder, "aum": aum, "confident": confident_learning,
+           "simifeat": simifeat, "cores": cores}
+
+__all__ = ["find_noisy", "DetectionResult", "check_inputs", "f1_noisy", "precision_recall_noisy", "METHODS",
+           "dynacor", "avg_encoder", "aum", "confident_learning", "simifeat", "cores"]
+
+
+def find_noisy(labels, features, *, method: str = "dynacor", seed: int = 0, **options) -> DetectionResult:
+    """Flag examples whose given label is likely wrong.
+
+    labels : int array (N,), values 0..K-1, the given (possibly noisy) labels.
+    features : float array (N, D), frozen encoder features of the same N examples.
+    method : {"dynacor", "avg_encoder", "aum", "confident", "simifeat", "cores"}
+    seed : int, controls every random choice of the detector.
+    options : the detector's own keyword options (see each function), e.g. ``flipped_features`` for DynaCor
+        and SimiFeat, ``num_classes``, ``epochs``.
+    Returns a :class:`DetectionResult` with ``is_noisy`` (bool, N) and ``score`` (float, N; higher = more suspect).
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}.")
+    return METHODS[method](labels, features, seed=seed, **options)
