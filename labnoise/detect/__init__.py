@@ -18,7 +18,7 @@ the input.
     >>> import numpy as np
     >>> from labnoise.detect import find_noisy, f1_noisy
     >>> rng = np.random.default_rng(0)
-    >>> clean = np.repeat([0, 1], 100); x = rng.normal(size=(200, 4)) + 4 * clean[:, None]
+    >>> clean = np.repeat([0, 1], 100); x = rng.normal(size=(200, 4)); x[:, 0] += 8 * clean - 4
     >>> y = clean.copy(); y[:20] = 1
     >>> res = find_noisy(y, x, method="simifeat", seed=0)
     >>> f1_noisy(res.is_noisy, y, clean) > 0.9

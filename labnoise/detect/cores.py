@@ -1,8 +1,8 @@
 """CORES, the confidence-regularised sample sieve (Cheng et al., ICLR 2021).
 
 The head is trained with ``CE - beta * mean_c(-log p_c)`` (the confidence regulariser pushes predictions away
-from uniform; each class probability is clamped at 1e-4 so that the loss stays bounded); ``beta`` is 0 for the first third of the epochs, then ramps linearly to ``beta_max`` (2) by the
-end. From the second third on, each epoch's sieve keeps only the examples whose cross-entropy minus their mean
+from uniform; each class probability is clamped at 1e-4 so that the loss stays bounded); ``beta`` is 0 for the
+first third of the epochs, then ramps linearly to ``beta_max`` (2) by the end. From the second third on, each epoch's sieve keeps only the examples whose cross-entropy minus their mean
 cross-entropy over all classes is <= 0 (their given label is more likely than an average class); the loss runs on
 those alone. The noisy set is the examples above 0 under the final model.
 """

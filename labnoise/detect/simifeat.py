@@ -7,8 +7,9 @@ excluded) and builds the neighbours' label histogram ``h`` (N, K). Per pass an e
 
 * ``"mv"``: the neighbours' majority label differs from its given label;
 * ``"rank1"``: the score ``-log h[label]`` is ranked within each given class and the top ``e_c`` fraction is
-  flagged, with the class noise rate ``e_c`` estimated as ``1 - mean h[label]`` over the class (a simple kNN
-  consensus estimate standing in for the paper's HOC estimator of the transition matrix).
+  flagged, with the class noise rate ``e_c`` estimated as the fraction of the class whose neighbours' majority
+  disagrees with the label (a simple kNN consensus estimate standing in for the paper's HOC estimator of the
+  transition matrix; the ranking then decides *which* examples are flagged).
 
 The final flag is the majority vote over passes; ``score`` is the mean ``-log h[label]``.
 """
@@ -72,7 +73,7 @@ def simifeat(labels, features, *, flipped_features=None, num_classes=None, seed:
                 idx = np.flatnonzero(y == c)
                 if idx.size == 0:
                     continue
-                est[c] = 1.0 - agree[idx].mean()
+                est[c] = float((h[idx].argmax(1) != c).mean())
                 top = int(round(est[c] * idx.size))
                 if top:
                     flag[idx[np.argsort(-s[idx], kind="stable")[:top]]] = True
