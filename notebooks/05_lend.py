@@ -310,7 +310,9 @@ display(Markdown(
 #
 # LEND's premise, measured on the training set: the argmax of the momentum-averaged diluted labels against
 # the clean labels, beside the accuracy of the model's own predicted labels (eval mode). The dashed line is
-# the accuracy of the given labels.
+# the accuracy of the given labels. With `beta = 0.9` the store averages roughly the last `1 / (1 - beta) = 10`
+# epochs of diluted labels, early (poor) embeddings included, so in a run of a few tens of epochs it lags the
+# current embedding; the paper's 200 epochs leave it time to catch up.
 
 # %%
 dil_acc, pred_acc = {}, {}
