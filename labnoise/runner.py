@@ -67,56 +67,208 @@ def _resolve_chapter(chapter: str) -> str:
     raise ValueError(f"unknown chapter {chapter!r}; choose one of: {', '.join(names)}.")
 
 
-def _notebook_parameters(nb_path: Path) -> set[str]:
+#: Per-cell execution timeout (seconds) of each profile; ``labnoise run --cell-timeout S`` overrides it.
+CELL_TIMEOUT_S = {"smoke": 600, "offline": 6 * 3600, "full": 48 * 3600}
+#: Seconds a kernel may take to start and answer its first request.
+START_TIMEOUT_S = 120
+#: Parameters the runner sets itself.
+RUNNER_PARAMETERS = ("profile", "results_path")
+
+
+def notebook_parameters(nb_path) -> dict:
+    """``{name: default}`` of the notebook's ``parameters`` cell (the source of truth for names and defaults).
+    A default that is not a literal is reported as ``None`` (accept anything)."""
     import nbformat
 
-    nb = nbformat.read(nb_path, as_version=4)
-    names = set()
+    nb = nbformat.read(Path(nb_path), as_version=4)
+    found = {}
     for cell in nb.cells:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             for node in ast.parse(cell.source).body:
                 if isinstance(node, ast.Assign):
-                    names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    return names
+                    try:
+                        value = ast.literal_eval(node.value)
+                    except ValueError:
+                        value = None
+                    for t in node.targets:
+                        if isinstance(t, ast.Name):
+                            found[t.id] = value
+    return found
+
+
+def _notebook_parameters(nb_path: Path) -> set[str]:
+    return set(notebook_parameters(nb_path))
+
+
+def _type_name(v) -> str:
+    if isinstance(v, list):
+        inner = sorted({_type_name(x) for x in v})
+        return f"list of {'/'.join(inner)}" if inner else "list"
+    return type(v).__name__
+
+
+def _expected(chapter: str, name: str, default) -> list:
+    """Example values whose types a parameter accepts: its notebook default, else the values the profiles
+    give it (a ``None`` notebook default means "the profile's default"). Empty: anything."""
+    if default is not None:
+        return [default]
+    try:
+        from .profiles import CHAPTERS, COMMON
+    except ImportError:  # pragma: no cover
+        return []
+    out = []
+    for p in PROFILE_NAMES:
+        for table in (COMMON.get(p, {}), CHAPTERS.get(chapter, {}).get(p, {})):
+            if table.get(name) is not None:
+                out.append(table[name])
+    return out
+
+
+def _accepts(example, value) -> bool:
+    if isinstance(example, bool):
+        return isinstance(value, bool)
+    if isinstance(example, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(example, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(example, (list, tuple)):
+        if not isinstance(value, (list, tuple)):
+            return False
+        kinds = {type(x) for x in example}
+        if len(kinds) != 1 or not example or not isinstance(example[0], (bool, int, float, str)):
+            return True  # empty or mixed default: any list
+        return all(_accepts(example[0], x) for x in value)
+    if isinstance(example, dict):
+        return isinstance(value, dict)
+    return isinstance(value, type(example))
+
+
+def check_parameters(chapter: str, parameters: dict, nb_path=None) -> None:
+    """Check every override against the chapter's parameters cell before a kernel starts; ValueError names
+    the parameter and the type it expects. ``None`` always passes (the profile's default); a parameter whose
+    notebook default and profile defaults are all ``None`` accepts anything; a list default needs a list (of
+    its element type); an int needs an int; a float an int or float; unknown names list the valid ones."""
+    nb_path = Path(nb_path) if nb_path else project_root() / "notebooks" / f"{chapter}.ipynb"
+    known = notebook_parameters(nb_path)
+    unknown = sorted(set(parameters) - set(known))
+    if unknown:
+        raise ValueError(f"chapter {chapter} has no parameter(s) {', '.join(unknown)}; "
+                         f"its parameters are: {', '.join(sorted(set(known) - set(RUNNER_PARAMETERS)))}.")
+    for name in RUNNER_PARAMETERS:
+        if name in parameters:
+            raise ValueError(f"parameter {name} is set by the runner: use --profile / --out instead of -p {name}.")
+    for name, value in parameters.items():
+        if value is None:
+            continue
+        examples = _expected(chapter, name, known[name])
+        if examples and not any(_accepts(e, value) for e in examples):
+            want = " or ".join(sorted({_type_name(e) for e in examples}))
+            if any(isinstance(e, float) for e in examples) and "int" not in want:
+                want = want.replace("float", "float (or int)")
+            raise ValueError(f"parameter {name} of chapter {chapter} expects {want} (e.g. {examples[0]!r}), "
+                             f"got {value!r} ({_type_name(value)}).")
+
+
+def _replace_atomic(src: Path, dest: Path) -> None:
+    os.replace(src, dest)
 
 
 def run_chapter(chapter: str, profile: str = "smoke", parameters: dict | None = None, out_dir=None,
-                progress: bool = True, log_output: bool = False) -> Path:
-    """Execute a chapter with papermill; returns the path of its results.json. Raises :class:`ChapterFailed`
-    with the failing cell's error if a cell raises, and ValueError for an unknown chapter, profile or
-    parameter (before anything runs)."""
+                progress: bool = True, log_output: bool = False, cell_timeout: float | None = None,
+                start_timeout: float = START_TIMEOUT_S, notebook=None, stall_grace: float = 30.0,
+                probe_interval: float = 60.0) -> Path:
+    """Execute a chapter with papermill; returns the path of its results.json.
+
+    Every wait is bounded (see :mod:`labnoise._kernel`): each cell by ``cell_timeout`` seconds (default
+    :data:`CELL_TIMEOUT_S` of the profile), kernel start-up by ``start_timeout``, and a watchdog raises as soon
+    as the kernel is idle (or answers a later request) without replying to the cell (after ``stall_grace``
+    seconds; a probe every ``probe_interval`` seconds). The run executes into ``OUT/CHAPTER.partial.ipynb``
+    (saved after every cell, so a long run can be watched) and ``OUT/CHAPTER.partial.results.json``; only a
+    successful run moves them over ``OUT/CHAPTER.ipynb`` and ``OUT/CHAPTER.results.json``, so a failed run
+    never replaces the last good ones and leaves its partial notebook next to them. The kernel's stderr goes
+    to ``OUT/CHAPTER.kernel.log``; its lines that are not known noise are echoed to stderr.
+
+    Raises :class:`ChapterFailed` if a cell raises, stalls, or the kernel dies or does not start, and
+    ValueError for an unknown chapter or profile or a parameter of an unknown name or the wrong type (before a
+    kernel starts). ``notebook`` runs another notebook file under the name ``chapter`` (tests).
+    """
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError
+
+    from . import _kernel
 
     if profile not in PROFILE_NAMES:
         raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILE_NAMES)}.")
-    chapter = _resolve_chapter(chapter)
-    root = project_root()
-    src = root / "notebooks" / f"{chapter}.ipynb"
+    root = project_root() if notebook is None else None
+    if notebook is None:
+        chapter = _resolve_chapter(chapter)
+        src = root / "notebooks" / f"{chapter}.ipynb"
+    else:
+        src = Path(notebook).resolve()
     params = dict(parameters or {})
-    known = _notebook_parameters(src)
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise ValueError(f"chapter {chapter} has no parameter(s) {', '.join(unknown)}; "
-                         f"its parameters are: {', '.join(sorted(known))}.")
-    out_dir = Path(out_dir or root / "_build" / "runs" / profile).resolve()
+    check_parameters(chapter, params, src)
+    if cell_timeout is None:
+        cell_timeout = CELL_TIMEOUT_S[profile]
+    if cell_timeout <= 0:
+        raise ValueError(f"cell timeout must be positive, got {cell_timeout}.")
+    out_dir = Path(out_dir or (root or project_root()) / "_build" / "runs" / profile).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     out_nb = out_dir / f"{chapter}.ipynb"
     results = out_dir / f"{chapter}.results.json"
-    results.unlink(missing_ok=True)  # a stale file must not pass for this run's results
-    params.update(profile=profile, results_path=str(results))
+    part_nb = out_dir / f"{chapter}.partial.ipynb"
+    part_results = out_dir / f"{chapter}.partial.results.json"
+    kernel_log = out_dir / f"{chapter}.kernel.log"
+    part_results.unlink(missing_ok=True)  # a stale file must not pass for this run's results
+    params.update(profile=profile, results_path=str(part_results))
+    where = f"partial notebook: {part_nb}" + (f" (last good run kept: {out_nb})" if out_nb.exists() else "")
     t = time.perf_counter()
     try:
-        pm.execute_notebook(str(src), str(out_nb), parameters=params, cwd=str(src.parent), kernel_name="python3",
-                            progress_bar=progress, log_output=log_output, request_save_on_cell_execute=False)
+        with open(kernel_log, "w") as log:
+            try:
+                pm.execute_notebook(str(src), str(part_nb), parameters=params, cwd=str(src.parent),
+                                    kernel_name="python3", engine_name="labnoise", progress_bar=progress,
+                                    log_output=log_output, request_save_on_cell_execute=True,
+                                    start_timeout=int(max(1, start_timeout)), execution_timeout=cell_timeout,
+                                    kernel_stderr=log, stall_grace=stall_grace, probe_interval=probe_interval)
+            finally:
+                log.flush()
     except pm.PapermillExecutionError as e:
         tb = "\n".join(e.traceback) if e.traceback else ""
         raise ChapterFailed(f"chapter {chapter} ({profile}) failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
-                            f"{_strip_ansi(tb)}\nexecuted notebook: {out_nb}") from None
-    if not results.exists():
+                            f"{_strip_ansi(tb)}\n{where}") from None
+    except _kernel.CellStalled as e:
+        raise ChapterFailed(f"chapter {chapter} ({profile}) {e}\n{where}") from None
+    except _kernel.KernelDied as e:
+        raise ChapterFailed(f"chapter {chapter} ({profile}): {e} (killed, or out of memory?); kernel log: "
+                            f"{kernel_log}\n{where}") from None
+    except CellTimeoutError as e:
+        raise ChapterFailed(f"chapter {chapter} ({profile}) timed out: {e}\n{where}") from None
+    except RuntimeError as e:
+        if "didn't respond" in str(e) or "Kernel died before replying" in str(e):
+            raise ChapterFailed(f"chapter {chapter} ({profile}): the kernel did not start within "
+                                f"{start_timeout:.0f} s ({e}); kernel log: {kernel_log}") from None
+        raise
+    finally:
+        _echo_kernel_log(kernel_log)
+    if not part_results.exists():
         raise ChapterFailed(f"chapter {chapter} ran but wrote no {results.name}: its last cell must call "
-                            "results.Results(...).save().")
+                            f"results.Results(...).save().\n{where}")
+    _replace_atomic(part_results, results)
+    _replace_atomic(part_nb, out_nb)
     print(f"{chapter} ({profile}) done in {time.perf_counter() - t:.1f} s -> {out_nb}")
     return results
+
+
+def _echo_kernel_log(path: Path) -> None:
+    """Echo the kernel's stderr to ours, minus the lines that are known noise."""
+    from ._kernel import noise_free
+
+    try:
+        text = noise_free(path.read_text(errors="replace"))
+    except OSError:
+        return
+    if text.strip():
+        sys.stderr.write(text if text.endswith("\n") else text + "\n")
 
 
 def _strip_ansi(text: str) -> str:

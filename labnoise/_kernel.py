@@ -1,0 +1,218 @@
+"""A papermill engine whose every wait is bounded: the ``labnoise`` engine used by :mod:`labnoise.runner`.
+
+papermill (through nbclient) waits for a cell's ``execute_reply`` forever by default. A lost reply (a known
+class of hangs with ipykernel 7 / jupyter_client 8: nteract/papermill#711, jupyter/jupyter_client#922,
+microsoft/vscode-jupyter#17228) then stalls a run with both processes idle. This engine
+
+* bounds each cell by ``cell_timeout`` seconds (then interrupts the kernel and raises :class:`CellStalled`);
+* runs a watchdog while it waits for a reply: the kernel has published ``status: idle`` for the cell but no
+  reply came within ``stall_grace`` seconds, or a ``kernel_info_request`` sent on the shell channel behind the
+  cell (the kernel answers shell requests in order) is answered before the cell's own reply: the reply was lost,
+  and :class:`CellStalled` is raised at once instead of waiting for the cell timeout;
+* notices a dead kernel within about a second (nbclient's liveness poll) and raises :class:`KernelDied`;
+* bounds the final ``kernel_info`` round trip (papermill#711) and kernel start-up (``start_timeout``);
+* starts the kernel over IPC (unix sockets in a private temporary folder) instead of unencrypted TCP, with the
+  kernel's own stderr captured to a log (see :func:`noise_free`), and disables tqdm's monitor thread in the
+  kernel before the first cell.
+"""
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import time
+from queue import Empty
+
+from nbclient.exceptions import DeadKernelError
+from nbclient.util import ensure_async
+from nbclient.client import timestamp
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from traitlets import Float
+
+#: Lines on the kernel's stderr that are not ours and say nothing about the chapter.
+NOISE = ("Kernel is running over TCP without encryption", "All communication (including code and outputs)",
+         "and is susceptible to eavesdropping", "Use IPC transport or launch with kernel manager",
+         "CurveZMQ keys to enable transport encryption", "KeyboardInterrupt caught in kernel",
+         "To connect another client to this kernel", "--existing kernel-")
+
+#: Run silently in the kernel before the first cell (no tqdm monitor thread: it can hold the GIL and the
+#: output lock at the wrong moment, and a notebook never needs it).
+KERNEL_SETUP = ("try:\n    import tqdm as _t\n    _t.tqdm.monitor_interval = 0\n    del _t\n"
+                "except Exception:\n    pass\n")
+
+
+def noise_free(text: str) -> str:
+    """``text`` (the kernel's stderr) without the lines of :data:`NOISE`."""
+    return "".join(line for line in text.splitlines(keepends=True) if not any(n in line for n in NOISE))
+
+
+class CellStalled(RuntimeError):
+    """A cell ran past its timeout, or the kernel went idle (or answered a later request) without replying."""
+
+    def __init__(self, message, cell_index, first_line, elapsed, reason):
+        super().__init__(message)
+        self.cell_index, self.first_line, self.elapsed, self.reason = cell_index, first_line, elapsed, reason
+
+
+class KernelDied(RuntimeError):
+    """The kernel process died while a cell ran."""
+
+    def __init__(self, message, cell_index, first_line, elapsed):
+        super().__init__(message)
+        self.cell_index, self.first_line, self.elapsed = cell_index, first_line, elapsed
+
+
+def first_line(source: str) -> str:
+    for line in source.splitlines():
+        if line.strip():
+            return line.strip()[:100]
+    return ""
+
+
+class WatchedClient(PapermillNotebookClient):
+    """:class:`PapermillNotebookClient` with the bounded waits described in the module docstring."""
+
+    stall_grace = Float(30.0, help="seconds between the kernel's idle status and a missing reply").tag(config=True)
+    probe_interval = Float(60.0, help="seconds between kernel_info probes behind a running cell").tag(config=True)
+    tick = Float(1.0, help="seconds between watchdog checks").tag(config=True)
+    final_reply_timeout = Float(60.0, help="seconds for replies outside cells (kernel_info)").tag(config=True)
+
+    def __init__(self, nb_man, ipc=True, kernel_stderr=None, **kw):
+        super().__init__(nb_man, **kw)
+        self._ipc = ipc
+        self._kernel_stderr = kernel_stderr
+        self._ipc_dir = None
+        self._current = None  # (index, cell) being executed
+
+    # -- kernel start: IPC transport, stderr to a file ----------------------------------------------------------
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        if self._ipc:
+            self._ipc_dir = tempfile.mkdtemp(prefix="lnk-")
+            km.transport = "ipc"
+            km.ip = f"{self._ipc_dir}/k"
+        return km
+
+    async def async_start_new_kernel(self, **kwargs):
+        if self._kernel_stderr is not None:
+            kwargs.setdefault("stderr", self._kernel_stderr)
+        return await super().async_start_new_kernel(**kwargs)
+
+    def execute(self, **kwargs):
+        try:
+            return super().execute(**kwargs)
+        finally:
+            if self._ipc_dir:
+                shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+    def papermill_execute_cells(self):
+        self.wait_for_reply(self.kc.execute(KERNEL_SETUP, silent=True, store_history=False))
+        super().papermill_execute_cells()
+
+    # -- cells --------------------------------------------------------------------------------------------------
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        self._current = (cell_index, cell)
+        t0 = time.monotonic()
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        except DeadKernelError:
+            self.shutdown_kernel = "immediate"
+            elapsed = time.monotonic() - t0
+            raise KernelDied(f"the kernel died in cell {cell_index} ({first_line(cell.source)!r}) after "
+                             f"{elapsed:.0f} s", cell_index, first_line(cell.source), elapsed) from None
+        except CellStalled:
+            self.shutdown_kernel = "immediate"
+            raise
+        finally:
+            self._current = None
+
+    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
+        """Wait for the reply to ``msg_id``: bounded by ``timeout`` (the cell timeout), watched for a lost reply."""
+        index = self._current[0] if self._current else -1
+        start = time.monotonic()
+        idle_since = None
+        next_probe = start + self.probe_interval
+        probe_id = None
+        reason = None
+        while True:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=self.tick))
+            except Empty:
+                msg = None
+            now = time.monotonic()
+            if msg is not None:
+                parent = msg["parent_header"].get("msg_id")
+                if parent == msg_id:
+                    if self.record_timing:
+                        cell["metadata"]["execution"]["shell.execute_reply"] = timestamp(msg)
+                    try:
+                        await asyncio.wait_for(task_poll_output_msg, self.iopub_timeout)
+                    except (asyncio.TimeoutError, Empty):
+                        self.log.warning("Timeout waiting for IOPub output")
+                    task_poll_kernel_alive.cancel()
+                    return msg
+                if probe_id is not None and parent == probe_id:
+                    reason = ("the kernel answered a later request but never replied to this cell "
+                              "(the reply was lost)")
+            if reason is None and task_poll_output_msg.done() and not task_poll_output_msg.cancelled():
+                idle_since = idle_since or now
+                if now - idle_since > self.stall_grace:
+                    reason = f"the kernel went idle but sent no reply for {now - idle_since:.0f} s"
+            if reason is None and timeout is not None and now - start > timeout:
+                reason = f"the cell ran past its timeout of {timeout} s"
+            if reason is not None:
+                await self._stall(cell, index, now - start, reason, task_poll_output_msg, task_poll_kernel_alive)
+            if msg is None:
+                await self._async_check_alive()
+                if probe_id is None and now >= next_probe:
+                    probe_id = self.kc.kernel_info()
+
+    async def _stall(self, cell, index, elapsed, reason, task_poll_output_msg, task_poll_kernel_alive):
+        task_poll_kernel_alive.cancel()
+        try:  # interrupt, and give the kernel a moment to print where it was
+            await ensure_async(self.km.interrupt_kernel())
+            await asyncio.wait_for(asyncio.shield(task_poll_output_msg), 5)
+        except Exception:
+            pass
+        task_poll_output_msg.cancel()
+        line = first_line(cell.source)
+        raise CellStalled(f"stalled in cell {index} ({line!r}) after {elapsed:.0f} s: {reason}", index, line,
+                          elapsed, reason)
+
+    async def async_wait_for_reply(self, msg_id, cell=None):
+        if cell is not None:
+            return await super().async_wait_for_reply(msg_id, cell)
+        saved = self.timeout
+        self.timeout = int(self.final_reply_timeout)
+        try:
+            msg = await super().async_wait_for_reply(msg_id, cell)
+        finally:
+            self.timeout = saved
+        return msg
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        if cell is None:  # outside a cell (kernel_info after the last cell): bounded, then a clear error
+            self.shutdown_kernel = "immediate"
+            raise CellStalled(f"the kernel did not answer kernel_info within {timeout} s after the last cell",
+                              -1, "", float(timeout), "no kernel_info reply")
+        return await super()._async_handle_timeout(timeout, cell)
+
+
+class WatchedEngine(NBClientEngine):
+    """papermill engine ``labnoise``: :class:`WatchedClient` instead of :class:`PapermillNotebookClient`."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 start_timeout=60, execution_timeout=None, **kwargs):
+        from papermill.utils import merge_kwargs, remove_args
+        import logging
+
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+        final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
+                             kernel_name=kernel_name, log=logging.getLogger("papermill"), log_output=log_output,
+                             stdout_file=stdout_file, stderr_file=stderr_file)
+        return WatchedClient(nb_man, **final).execute()
+
+
+papermill_engines.register("labnoise", WatchedEngine)
