@@ -6,8 +6,9 @@ feature space,
     soft(i) = (1 - alpha) * freq_k(i) + alpha * onehot(y_i),
 
 where ``freq_k(i)`` is the normalised histogram of the neighbours' noisy labels and ``alpha`` the trust in the
-given label (paper: ``k = 100``, ``alpha = 0.3``). Following the public code, distances are Euclidean on the
-un-normalised features and the example itself counts among its ``k`` neighbours (``include_self=True``).
+given label (``alpha = 0.3``). The formula, ``k = 100``, Euclidean distances on the un-normalised features and
+the example counting among its own ``k`` neighbours (``include_self=True``) come from the authors' public
+code: the paper states none of them.
 
 A *wide* neighbourhood matters under cluster-based noise (CBN), which relabels whole sub-clusters: with a small
 ``k`` every neighbour of a point in a mislabelled sub-cluster carries the same wrong label, while ``k = 100``
