@@ -1,0 +1,101 @@
+"""Run several detectors on one labelled set and score them; the DynaCor paper's Table 1 for reference."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .metrics import f1_noisy, precision_recall_noisy
+
+__all__ = ["compare", "detector_options", "PAPER_TABLE1", "PAPER_AVERAGE", "summarise", "parse_setting",
+           "setting_labels"]
+
+#: The DynaCor paper's Table 1 (CLIP ViT-B/32 + MLP), DynaCor's F1 in %, per setting.
+PAPER_TABLE1 = {"cifar10/sym-0.6": 98.0, "cifar10/asym-0.3": 94.0, "cifar10/inst-0.4": 92.3,
+                "cifar10n/aggre": 79.6, "cifar10n/worse": 92.3, "cifar100/sym-0.6": 94.3,
+                "cifar100/asym-0.3": 76.3, "cifar100/inst-0.4": 81.7, "cifar100n/noisy": 80.4}
+#: The paper's average F1 (%) over its Table 1 settings, per method.
+PAPER_AVERAGE = {"dynacor": 87.7, "aum": 83.7, "confident": 81.5, "cores": 50.9, "simifeat": 84.6,
+                 "avg_encoder": 77.6}
+
+
+def detector_options(cfg) -> dict[str, dict]:
+    """Each detector's keyword options from a chapter config (``profiles.config("06_dynacor", ...)``)."""
+    mlp = {"hidden": tuple(cfg["hidden"]), "lr": cfg["lr"], "batch_size": cfg["batch_size"],
+           "epochs": cfg["epochs"]}
+    return {"dynacor": {**mlp, "corruption_rate": cfg["corruption_rate"], "encoder_epochs": cfg["encoder_epochs"],
+                        "encoder_lr": cfg["encoder_lr"], "encoder_weight_decay": cfg["encoder_weight_decay"],
+                        "encoder_batch_size": cfg["encoder_batch_size"], "embed_dim": cfg["embed_dim"],
+                        "alpha": cfg["alpha"], "distance": cfg["distance"]},
+            "avg_encoder": dict(mlp), "aum": {**mlp, "percentile": cfg["aum_percentile"]},
+            "confident": {"folds": cfg["cl_folds"], "model": cfg["cl_model"], "epochs": cfg["cl_epochs"],
+                          "lr": cfg["lr"], "batch_size": cfg["batch_size"]},
+            "simifeat": {"k": cfg["simifeat_k"], "passes": cfg["simifeat_passes"],
+                         "variant": cfg["simifeat_variant"]},
+            "cores": {**mlp, "epochs": cfg["cores_epochs"]}}
+
+
+def compare(labels, features, clean_labels, *, methods, options=None, seed: int = 0, flipped_features=None,
+            map_points: int = 0) -> dict:
+    """Run ``methods`` on one labelled set; return ``{method: {"result", "f1", "precision", "recall",
+    "seconds"}}``. Avg.Encoder reuses DynaCor's training margins of the originals when DynaCor runs first (one
+    dynamics run, as in the paper's comparison); ``clean_labels`` only score the results and fill DynaCor's
+    per-epoch true F1 history (never used for selection)."""
+    from . import METHODS
+
+    options = options or {}
+    out = {}
+    for m in methods:
+        if m not in METHODS:
+            raise ValueError(f"unknown method {m!r}; choose from: {', '.join(METHODS)}.")
+        opts = dict(options.get(m, {}))
+        if m in ("dynacor", "simifeat"):
+            opts["flipped_features"] = flipped_features
+        if m == "dynacor":
+            opts.update(clean_labels=clean_labels, map_points=map_points)
+        if m == "avg_encoder" and "dynacor" in out:
+            opts["margins"] = out["dynacor"]["result"].extras["margins_originals"]
+        t = time.perf_counter()
+        res = METHODS[m](labels, features, seed=seed, **opts)
+        p, r = precision_recall_noisy(res.is_noisy, labels, clean_labels)
+        out[m] = {"result": res, "f1": f1_noisy(res.is_noisy, labels, clean_labels), "precision": p, "recall": r,
+                  "seconds": time.perf_counter() - t}
+    return out
+
+
+def summarise(values) -> dict:
+    """``{"mean", "sd"}`` of a list (sd None for a single value)."""
+    v = np.asarray(values, dtype=float)
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if v.size > 1 else None, "n": int(v.size)}
+
+
+def parse_setting(setting: str) -> tuple[str, str, float | None]:
+    """``"cifar10/sym-0.6"`` -> ``("cifar10", "sym", 0.6)``; ``"cifar10n/aggre"`` -> ``("cifar10n", "aggre", None)``."""
+    try:
+        data, noise_name = setting.split("/")
+    except ValueError:
+        raise ValueError(f"setting {setting!r} must look like 'cifar10/sym-0.6' or 'cifar10n/aggre'.") from None
+    if "-" in noise_name:
+        kind, rate = noise_name.split("-", 1)
+        if kind not in ("sym", "asym", "inst"):
+            raise ValueError(f"unknown noise {kind!r} in {setting!r}; choose sym, asym (pair flip) or inst.")
+        return data, kind, float(rate)
+    return data, noise_name, None
+
+
+def setting_labels(setting: str, clean_labels, features, *, num_classes: int, seed: int = 0, root=None):
+    """The (noisy labels, clean labels) of one setting: generated sym / asym (pair flip i -> i + 1) / inst
+    (Xia et al.) noise on ``clean_labels``, or a CIFAR-N human label set (``cifar10n/aggre``, ``cifar10n/worse``,
+    ``cifar100n/noisy``), whose clean labels replace ``clean_labels``."""
+    from .. import noise
+
+    data, kind, rate = parse_setting(setting)
+    if rate is None:
+        nr = noise.human("cifar10n" if data == "cifar10n" else "cifar100n", kind, root=root)
+    elif kind == "sym":
+        nr = noise.symmetric(clean_labels, rate, num_classes=num_classes, seed=seed)
+    elif kind == "asym":
+        nr = noise.pairflip(clean_labels, rate, num_classes=num_classes, seed=seed)
+    else:
+        nr = noise.instance_dependent(features, clean_labels, rate, seed=seed, num_classes=num_classes)
+    return np.asarray(nr.noisy_labels), np.asarray(nr.clean_labels), float(nr.realised_rate)
