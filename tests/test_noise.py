@@ -273,16 +273,27 @@ def test_cbn_flips_exactly_the_points_near_a_sub_centre_to_the_nearest_other_cen
     d[np.arange(y.size), y] = np.inf
     np.testing.assert_allclose(r.extras["class_centres"], centres, atol=1e-4)
     assert np.array_equal(r.noisy_labels[r.flipped], d.argmin(1)[r.flipped])
-    # flipped <=> within r of one of its own class's sub-centres
+    # flipped <=> closer than r (strictly) to one of its own class's sub-centres
     subs = r.extras["sub_centres"]
     assert all(len(s) == 6 and np.all(y[s] == c) for c, s in enumerate(subs))
     near = np.zeros(y.size, bool)
     for c, s in enumerate(subs):
         m = y == c
-        near[m] = (np.linalg.norm(xy[m][:, None] - xy[s][None], axis=2) <= 3.0).any(1)
+        near[m] = (np.linalg.norm(xy[m][:, None] - xy[s][None], axis=2) < 3.0).any(1)
     assert np.array_equal(near, r.flipped)
     # CBN concentrates: each class flips to few targets (here the two ring neighbours), unlike symmetric noise
     assert r.targets_per_class().mean <= 3 and r.targets_per_class().top2_share > 0.95
+
+
+def test_cbn_radius_test_is_strict_as_in_algorithm_1():
+    """Algorithm 1 flips a point when dist < r: a point at exactly r from its sub-centre keeps its label."""
+    xy = np.array([[0.0, 0.0], [2.0, 0.0], [10.0, 0.0], [12.0, 0.0]])   # two classes, points 2 apart
+    y = np.array([0, 0, 1, 1])
+    at = cbn(xy, y, n=1, r=2.0, seed=0)           # only the two sub-centres (distance 0) flip
+    assert at.flipped.sum() == 2 and cbn_rate_grid(xy, y, [1], [2.0], seed=0)[0, 0] == 0.5
+    assert np.array_equal(cbn_loop(xy, y, 1, 2.0, seed=0), at.noisy_labels)
+    assert cbn(xy, y, n=1, r=2.0 + 1e-9, seed=0).flipped.sum() == 4   # just beyond: the partners flip too
+    assert cbn(xy, y, n=1, r=0.0, seed=0).flipped.sum() == 0          # nothing is closer than 0
 
 
 def test_cbn_vectorised_equals_the_per_point_loop():

@@ -3,8 +3,8 @@
 1. Embed the images (CLIP ViT-B/32 in the paper) and reduce to 2-D with t-SNE (:func:`labnoise.tsne.tsne_map`).
 2. For every class: the class centre is the mean of its map points (clean labels); ``n`` sub-cluster centres
    are sampled (seeded, without replacement) among the class's points.
-3. Every point within distance ``r`` (map units) of *any* of its own class's sub-centres takes the label of
-   the nearest *other* class centre (nearest to the point). The same ``n`` and ``r`` hold for every class.
+3. Every point closer than ``r`` (map units; strictly, ``dist < r`` as in Algorithm 1) to *any* of its own
+   class's sub-centres takes the label of the nearest *other* class centre (nearest to the point). The same ``n`` and ``r`` hold for every class.
 
 The paper's CIFAR-10 settings ``n=57, r=2 -> 34.9%`` and ``n=190, r=2 -> 70.2%`` refer to the scale of *its*
 t-SNE map (scikit-learn, unseeded); the rate depends on that scale, so :func:`cbn` can calibrate ``n`` (and
@@ -77,10 +77,10 @@ class CBNState:
         return self._dmin_cache[n]
 
     def rate(self, n: int, r: float) -> float:
-        return float(np.mean(self.dmin(n) <= r))
+        return float(np.mean(self.dmin(n) < r))
 
     def noisy(self, n: int, r: float) -> np.ndarray:
-        flip = self.dmin(n) <= r
+        flip = self.dmin(n) < r   # strict, as Algorithm 1 (dist < r)
         return np.where(flip, self.nearest_other, self.labels).astype(np.int64)
 
 
@@ -116,7 +116,7 @@ def cbn(features_or_map=None, labels=None, n: int | None = None, r: float | None
     n : int, optional
         Sub-cluster centres per class (``1 <= n <= smallest class size``).
     r : float, optional
-        Radius in map units.
+        Radius in map units; a point flips when its distance to a sub-centre is strictly below ``r``.
     seed : int
         Seeds the sub-centre sampling (and the t-SNE map when one is computed).
     map_2d : float array (N, 2), optional
@@ -219,21 +219,21 @@ def _search_n(state: CBNState, r: float, target: float, tol: float, n_max: int):
 
 
 def _solve_r(state: CBNState, n: int, target: float, tol: float) -> float:
-    """The radius at which exactly round(target * N) points lie within r of a sub-centre (midpoint of the
-    gap between consecutive sorted distances)."""
+    """The radius at which exactly round(target * N) points lie closer than r to a sub-centre (midpoint of the
+    gap between consecutive sorted distances; the test is strict, ``dist < r``)."""
     d = np.sort(state.dmin(n))
     N = d.shape[0]
     k = int(np.round(target * N))
-    min_rate = float(np.mean(d <= 0.0))
+    min_rate = float(np.mean(d <= 0.0))   # what flips at any r > 0: the sub-centres themselves
     if k == 0 or target + tol < min_rate:
-        if min_rate <= target + tol:
-            return 0.0
+        if target <= tol:
+            return 0.0                        # r = 0: nothing is closer than 0 (strict test)
         raise ValueError(f"CBN cannot reach a noise rate as low as {target:.4f} with n={n}: the sub-centres "
-                         f"themselves flip ({min_rate:.4f} at r=0). Use a smaller n (the largest reachable rate "
+                         f"themselves flip at any r > 0 ({min_rate:.4f}). Use a smaller n (the largest reachable rate "
                          "is just below 1.0 for any n).")
-    r = float(d[k - 1]) if k >= N else 0.5 * (float(d[k - 1]) + float(d[k]))
-    if abs(state.rate(n, r) - target) > tol:  # heavy ties; take the closer side
-        r = float(d[k - 1])
+    r = float(np.nextafter(d[k - 1], np.inf)) if k >= N else 0.5 * (float(d[k - 1]) + float(d[k]))
+    if abs(state.rate(n, r) - target) > tol:  # heavy ties; take the closer side (just above d[k-1])
+        r = float(np.nextafter(d[k - 1], np.inf))
         if abs(state.rate(n, r) - target) > tol:
             raise ValueError(f"CBN cannot get within tol={tol} of {target:.4f} with n={n} (many tied distances in "
                              "the map); relax tol or jitter the map.")
@@ -250,7 +250,7 @@ def cbn_rate_grid(map_2d, labels, ns, rs, seed: int = 0, num_classes: int | None
     out = np.empty((len(ns), rs.size))
     for i, n in enumerate(ns):
         d = np.sort(state.dmin(int(n)))
-        out[i] = np.searchsorted(d, rs, side="right") / d.shape[0]
+        out[i] = np.searchsorted(d, rs, side="left") / d.shape[0]   # count of d < r (strict)
     return out
 
 
@@ -270,7 +270,7 @@ def cbn_loop(map_2d, labels, n: int, r: float, seed: int = 0, num_classes: int |
         p, c = m[i], int(y[i])
         inside = False
         for q in subs[c]:
-            if (p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2 <= r * r:
+            if (p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2 < r * r:   # Algorithm 1: dist < r
                 inside = True
                 break
         if inside:
