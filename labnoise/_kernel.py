@@ -26,6 +26,7 @@ from queue import Empty
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import ensure_async
 from nbclient.client import timestamp
+from nbclient.util import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from traitlets import Float
@@ -83,7 +84,6 @@ class WatchedClient(PapermillNotebookClient):
         self._ipc = ipc
         self._kernel_stderr = kernel_stderr
         self._ipc_dir = None
-        self._current = None  # (index, cell) being executed
 
     # -- kernel start: IPC transport, stderr to a file ----------------------------------------------------------
     def create_kernel_manager(self):
@@ -99,6 +99,8 @@ class WatchedClient(PapermillNotebookClient):
             kwargs.setdefault("stderr", self._kernel_stderr)
         return await super().async_start_new_kernel(**kwargs)
 
+    start_new_kernel = run_sync(async_start_new_kernel)
+
     def execute(self, **kwargs):
         try:
             return super().execute(**kwargs)
@@ -112,24 +114,23 @@ class WatchedClient(PapermillNotebookClient):
 
     # -- cells --------------------------------------------------------------------------------------------------
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-        self._current = (cell_index, cell)
         t0 = time.monotonic()
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except DeadKernelError:
             self.shutdown_kernel = "immediate"
             elapsed = time.monotonic() - t0
-            raise KernelDied(f"the kernel died in cell {cell_index} ({first_line(cell.source)!r}) after "
-                             f"{elapsed:.0f} s", cell_index, first_line(cell.source), elapsed) from None
+            raise KernelDied(f"the kernel died in cell {self.code_cells_executed} ({first_line(cell.source)!r}) after "
+                             f"{elapsed:.0f} s", self.code_cells_executed, first_line(cell.source), elapsed) from None
         except CellStalled:
             self.shutdown_kernel = "immediate"
             raise
-        finally:
-            self._current = None
+
+    execute_cell = run_sync(async_execute_cell)
 
     async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
         """Wait for the reply to ``msg_id``: bounded by ``timeout`` (the cell timeout), watched for a lost reply."""
-        index = self._current[0] if self._current else -1
+        index = self.code_cells_executed  # the cell's number, as In [N] of the executed notebook
         start = time.monotonic()
         idle_since = None
         next_probe = start + self.probe_interval
@@ -190,6 +191,8 @@ class WatchedClient(PapermillNotebookClient):
         finally:
             self.timeout = saved
         return msg
+
+    wait_for_reply = run_sync(async_wait_for_reply)
 
     async def _async_handle_timeout(self, timeout, cell=None):
         if cell is None:  # outside a cell (kernel_info after the last cell): bounded, then a clear error

@@ -1,6 +1,6 @@
 """The ``labnoise`` command line.
 
-    labnoise run CHAPTER --profile P [-p NAME VALUE ...] [--out DIR]
+    labnoise run CHAPTER --profile P [-p NAME VALUE ...] [--out DIR] [--cell-timeout S] [--start-timeout S]
     labnoise book --profile P
     labnoise embed --dataset cifar10 --split train --encoder efficientnet-lite0 [--flip] [--root DIR]
     labnoise data status [--root DIR]
@@ -26,6 +26,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="override one chapter parameter (repeatable); VALUE is a Python/JSON literal or a string")
     r.add_argument("--out", default=None, help="output folder (default _build/runs/PROFILE)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--cell-timeout", type=float, default=None, metavar="S",
+                   help="fail a cell that runs longer than S seconds (default per profile: smoke 600, offline "
+                        "6 h, full 48 h); a kernel that goes idle without replying fails after 30 s anyway")
+    r.add_argument("--start-timeout", type=float, default=120, metavar="S",
+                   help="fail if the kernel does not start within S seconds (default 120)")
 
     b = sub.add_parser("book", help="run every chapter, then build the HTML book (_build/html)")
     b.add_argument("--profile", default="smoke", choices=PROFILE_NAMES)
@@ -75,7 +80,8 @@ def _dispatch(args) -> int:
         from .runner import parse_value, run_chapter
 
         params = {name: parse_value(value) for name, value in args.parameter}
-        path = run_chapter(args.chapter, args.profile, params, out_dir=args.out, progress=not args.quiet)
+        path = run_chapter(args.chapter, args.profile, params, out_dir=args.out, progress=not args.quiet,
+                           cell_timeout=args.cell_timeout, start_timeout=args.start_timeout)
         print(f"results: {path}")
         return 0
     if args.command == "book":
