@@ -97,6 +97,7 @@ class WatchedClient(PapermillNotebookClient):
     async def async_start_new_kernel(self, **kwargs):
         if self._kernel_stderr is not None:
             kwargs.setdefault("stderr", self._kernel_stderr)
+            kwargs.setdefault("stdout", self._kernel_stderr)  # the kernel's own sys.__stdout__ (not cell output)
         return await super().async_start_new_kernel(**kwargs)
 
     start_new_kernel = run_sync(async_start_new_kernel)

@@ -183,3 +183,22 @@ def test_kernel_noise_is_dropped_and_real_errors_kept():
             "KeyboardInterrupt caught in kernel\n"
             "Traceback (most recent call last):\n  MemoryError\n")
     assert _kernel.noise_free(text) == "Traceback (most recent call last):\n  MemoryError\n"
+
+
+def test_a_kernel_that_never_starts_fails_within_the_start_timeout(tmp_path):
+    """A ``python3`` kernelspec (first on JUPYTER_PATH) whose process never answers: bounded by --start-timeout."""
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", "import time; time.sleep(1000)", "{connection_file}"],
+        "display_name": "never starts", "language": "python"}))
+    _project(tmp_path, "95_nostart", "x = 1")
+    out = tmp_path / "out"
+    _last_good(out, "95_nostart")
+    env = dict(os.environ, LABNOISE_PROJECT=str(tmp_path), JUPYTER_PATH=str(tmp_path / "jupyter"))
+    t = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "labnoise.cli", "run", "95_nostart", "--start-timeout", "3", "--out",
+                        str(out), "--quiet"], capture_output=True, text=True, env=env, timeout=300)
+    assert time.monotonic() - t < 60
+    assert r.returncode == 1 and "the kernel did not start within 3 s" in r.stderr
+    _assert_last_good_untouched(out, "95_nostart")
