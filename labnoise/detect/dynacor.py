@@ -20,7 +20,14 @@ Steps, as run here (frozen-feature lane):
    assignments), averaged over the non-empty groups. Adam lr 1e-5, wd 1e-4, batch 1024, 15 epochs.
 4. **Prediction and label-free selection.** Noisy iff ``q_noisy > 0.5``. After every encoder epoch the label-free
    metric of the paper's Eq. 9, ``(mean q_noisy over copies predicted noisy - mean q_noisy over originals
-   predicted clean)^2``, is computed; the epoch maximising it is kept. Copies never enter the returned arrays.
+   predicted clean)^2``, is computed; the epoch maximising it is kept (epoch 0, the encoder before training, is
+   a candidate too). Copies never enter the returned arrays.
+
+Note on the fixed target: with the cosine Student-t, ``q`` lies in [1/3, 2/3] per centre, so ``q^2`` sharpens
+little while the column sums weigh the larger cluster down; when the noisy cluster (copies + truly noisy
+examples) is the larger one, the target can call most examples clean (``extras["target_noisy_fraction"]``), and
+training long or fast towards it collapses everything onto the clean centre. The label-free selection never
+keeps such an epoch (no copy predicted noisy gives the metric 0).
 
 The public code trains with ``1 - cos`` but evaluates with squared Euclidean distance; here both use cosine by
 default, and ``distance="sqeuclidean"`` evaluates (prediction and selection) with the squared Euclidean
@@ -149,7 +156,8 @@ def dynacor(labels, features, *, flipped_features=None, num_classes=None, seed: 
     DetectionResult over the N originals: ``score`` = q_noisy at the selected epoch, ``is_noisy`` = score > 0.5.
     ``extras``: ``signs`` int8 (N + m, T), ``is_copy``, ``copy_of``, ``copy_labels``, ``history`` (per encoder
     epoch: ``epoch``, ``metric``, ``flagged``, ``f1`` when clean labels are given), ``selected_epoch``,
-    ``view``, and the maps when requested.
+    ``view``, ``target_noisy_fraction`` (share of the fixed DEC target above 0.5 for noisy, over originals and
+    copies), ``initial_noisy_fraction``, and the maps when requested.
     """
     import torch
 
@@ -198,6 +206,7 @@ def dynacor(labels, features, *, flipped_features=None, num_classes=None, seed: 
         q0 = _assign(z0, centres, "cosine")
         p = q0 ** 2 / q0.sum(0, keepdim=True)
         p = p / p.sum(1, keepdim=True)
+        target_noisy = float((p[:, 0] > 0.5).float().mean())
     opt = torch.optim.Adam(list(enc.parameters()) + [centres], lr=encoder_lr, weight_decay=encoder_weight_decay)
     gen = torch.Generator(device="cpu").manual_seed(int(seed) + 2)
     rng = np.random.default_rng(int(seed) + 3)
@@ -216,7 +225,7 @@ def dynacor(labels, features, *, flipped_features=None, num_classes=None, seed: 
     history = []
     row, qn0 = evaluate(0)
     history.append(row)
-    best = (-1.0, 0, qn0)
+    best = (row["metric"], 0, qn0)  # the untrained encoder (epoch 0) is a candidate too: selection is label-free
     M = S.shape[0]
     for ep in range(1, int(encoder_epochs) + 1):
         perm = torch.randperm(M, generator=gen).to(dev)
@@ -237,7 +246,8 @@ def dynacor(labels, features, *, flipped_features=None, num_classes=None, seed: 
     score = qn[:n].astype(np.float64)
     extras = {"signs": signs, "is_copy": is_copy, "copy_of": copy_of, "copy_labels": copy_labels,
               "history": history, "selected_epoch": sel, "view": view, "copy_score": qn[n:].astype(np.float64),
-              "margins_originals": dyn["margins"][:, :n]}
+              "margins_originals": dyn["margins"][:, :n], "target_noisy_fraction": target_noisy,
+              "initial_noisy_fraction": float((qn0 > 0.5).mean())}
     if pick is not None:
         extras["map_index"] = pick
         extras["map_before"] = z0[torch.as_tensor(pick, device=dev)].cpu().numpy()
