@@ -14,8 +14,9 @@ Two lanes train the ``m`` models:
 
 * :class:`HeadTrainer` (frozen-feature lane): a chunk of heads trained *at once* on cached encoder features --
   MLPs ``d -> hidden -> C`` (one GEMM of the same shape per head), or linear heads on a shared random-feature
-  layer (one wide GEMM for the chunk). All heads of a chunk see the same mini-batch (the batch order is a
-  function of ``seed`` and the epoch only); an example excluded from a run gets weight 0 in that head's loss.
+  layer. Every run has its own batch order (a function of ``(seed, run)`` alone, one permutation per epoch), so
+  the heads of a chunk see different mini-batches, gathered into one batched product per step; an example
+  excluded from a run gets weight 0 in that head's loss.
   Forward, backward and Adam are written by hand; :func:`sequential_reference` is the same training one model at
   a time with ``torch.nn`` + autograd, and the tests check that both agree. A head's arithmetic does not depend
   on which other heads share its chunk (also checked).
@@ -52,7 +53,7 @@ from ._validation import check_features, check_labels, check_num_classes, rng
 
 __all__ = [
     "HeadConfig", "PixelConfig", "MemorizationResult", "HeadTrainer", "PixelTrainer",
-    "held_out_design", "run_seed", "subset_masks", "inclusion_weights", "memorization_from_runs",
+    "held_out_design", "run_seed", "run_batch_orders", "subset_masks", "inclusion_weights", "memorization_from_runs",
     "subsample_estimate", "estimate_memorization", "estimate_memorization_pixels", "incorrectly_learned",
     "sequential_reference", "benchmark_heads", "pca_reduce",
     "matched_synthetic", "confusable_noise", "label_set_stats", "confusion_pairs",
@@ -61,7 +62,7 @@ __all__ = [
 # purposes of the per-run random streams (part of the seed derivation: do not renumber). Checkpoints are keyed
 # by the trainers' fingerprints: a change to the seed derivation or to the training arithmetic must bump the
 # version strings in them ("head-v1", "pixel-v1") so that old checkpoints are not reused.
-_MASK, _INIT, _PIXEL, _ORDER, _SHARED = 0, 1, 2, 3, 4
+_MASK, _INIT, _PIXEL, _ORDER, _SHARED, _RUN_ORDER = 0, 1, 2, 3, 4, 5
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -104,6 +105,15 @@ def run_seed(seed: int, run: int, purpose: int = _MASK) -> int:
     ss = np.random.SeedSequence(entropy=int(seed), spawn_key=(int(run), int(purpose)))
     hi, lo = (int(v) for v in ss.generate_state(2, dtype=np.uint32))
     return ((hi << 31) + lo) & ((1 << 63) - 1)
+
+
+def run_batch_orders(seed: int, runs, n: int, epochs: int):
+    """Yields, for each of ``epochs`` epochs, a (len(runs), n) int64 array: run ``r``'s permutation of the ``n``
+    training examples, drawn from its own generator ``run_seed(seed, r, _RUN_ORDER)`` (so a run's order does not
+    depend on chunking or on the other runs). One epoch at a time, to keep memory at (runs, n)."""
+    gens = [np.random.default_rng(run_seed(seed, int(r), _RUN_ORDER)) for r in runs]
+    for _ in range(int(epochs)):
+        yield np.stack([g.permutation(int(n)) for g in gens]) if gens else np.empty((0, int(n)), np.int64)
 
 
 def subset_masks(n_held_out: int, runs, *, keep: float = 0.7, seed) -> np.ndarray:
@@ -399,8 +409,8 @@ class HeadTrainer:
         Seed of the shared random feature layer (``kind="random_features"`` only).
 
     ``trainer(runs, weights, seed)`` trains ``len(runs)`` heads: head ``r`` is initialised from
-    ``run_seed(seed, runs[r], 1)`` and trained on the examples where ``weights[r] == 1``; all heads see the same
-    batch order (a function of ``seed`` and the epoch only). Returns (len(runs), N) bool correctness against the
+    ``run_seed(seed, runs[r], 1)`` and trained on the examples where ``weights[r] == 1``, in its own batch order
+    (:func:`run_batch_orders`: a function of ``(seed, run)`` alone). Returns (len(runs), N) bool correctness against the
     given labels. Heads are independent: a head's result does not depend on the other heads of its chunk.
     """
 
@@ -424,7 +434,7 @@ class HeadTrainer:
         self._x = x.to(self._dt).contiguous()
         self._y = torch.from_numpy(self.labels).to(self.device)
         self._fp = _fingerprint(self.features, self.labels, self.num_classes, dataclasses.asdict(self.config),
-                                self.seed if self.config.kind == "random_features" else None, "head-v1")
+                                self.seed if self.config.kind == "random_features" else None, "head-v2")
 
     def _random_features(self, x):
         """relu(x_std W + b) / scale with W ~ N(0, 1/d), b ~ N(0, 1): a fixed layer shared by every head."""
@@ -483,6 +493,33 @@ class HeadTrainer:
         a1.add_(b1.to(dt)).relu_()
         return torch.bmm(a1, w2.to(dt)).float().add_(b2), a1
 
+    def _forward_runs(self, xb, params):
+        """Training forward with per-head batches ``xb`` (k, B, d): logits (k, B, C) float32 (+ mlp activations)."""
+        import torch
+
+        dt = self._dt
+        if len(params) == 2:
+            w, b = params  # (D, k, C), (k, C)
+            return torch.bmm(xb, w.permute(1, 0, 2).to(dt)).float().add_(b[:, None, :]), None
+        w1, b1, w2, b2 = params
+        a1 = torch.bmm(xb, w1.to(dt))  # (k, B, h)
+        a1.add_(b1.to(dt)).relu_()
+        return torch.bmm(a1, w2.to(dt)).float().add_(b2), a1
+
+    def _grads_runs(self, xb, params, grad, a1):
+        """Gradients for :meth:`_forward_runs` (grad: (k, B, C) d loss / d logits)."""
+        import torch
+
+        dt = self._dt
+        if a1 is None:
+            gw = torch.bmm(xb.transpose(1, 2), grad.to(dt)).float().permute(1, 0, 2)  # (D, k, C)
+            return [gw, grad.sum(1)]
+        g2 = grad.to(dt)
+        gw2 = torch.bmm(a1.transpose(1, 2), g2).float()
+        ga1 = torch.ops.aten.threshold_backward(torch.bmm(g2, params[2].transpose(1, 2).to(dt)), a1, 0)  # ReLU'
+        gw1 = torch.bmm(xb.transpose(1, 2), ga1).float()
+        return [gw1, ga1.sum(1, keepdim=True, dtype=torch.float32), gw2, grad.sum(1, keepdim=True)]
+
     def _grads(self, xb, params, grad, a1):
         import torch
 
@@ -508,7 +545,9 @@ class HeadTrainer:
             raise ValueError(f"weights must have shape (len(runs), N) = {(k, n)}, got {weights.shape}.")
         dev = self.device
         mlp = cfg.kind == "mlp"
-        wts = torch.from_numpy(weights if mlp else np.ascontiguousarray(weights.T)).to(dev)  # (k,N) or (N,k)
+        wts = torch.from_numpy(weights).to(dev)  # (k, N)
+        orders = run_batch_orders(seed, runs, n, cfg.epochs)  # one (k, N) array per epoch
+        ar_k = torch.arange(k, device=dev)[:, None]
         with torch.no_grad():
             params = self._init(runs, seed)
             m1 = [torch.zeros_like(p) for p in params]
@@ -518,24 +557,18 @@ class HeadTrainer:
             total = cfg.epochs * steps_per_epoch
             decay_start = int(round(total * (1 - cfg.decay_frac)))
             step = 0
-            for epoch in range(cfg.epochs):
-                g = torch.Generator().manual_seed(run_seed(seed, epoch, _ORDER))  # the shared batch order
-                order = torch.randperm(n, generator=g).to(dev)
+            for epoch, order_np in zip(range(cfg.epochs), orders):
+                order = torch.from_numpy(order_np).to(dev)  # (k, N): every run its own order
                 for s in range(steps_per_epoch):
-                    idx = order[s * cfg.batch_size:(s + 1) * cfg.batch_size]
-                    xb, yb = self._x[idx], self._y[idx]
-                    logits, a1 = self._forward(xb, params)
+                    idx = order[:, s * cfg.batch_size:(s + 1) * cfg.batch_size]  # (k, B)
+                    xb, yb = self._x[idx], self._y[idx]  # (k, B, d), (k, B)
+                    logits, a1 = self._forward_runs(xb, params)  # (k, B, C)
                     # d(mean weighted CE)/d(logits) = (softmax - onehot) * w / (sum of w in the batch), per head
                     grad = torch.softmax(logits, dim=-1)
-                    if mlp:
-                        wb = wts[:, idx]  # (k, B)
-                        grad[:, torch.arange(idx.numel(), device=dev), yb] -= 1.0
-                        grad.mul_((wb / wb.sum(1, keepdim=True).clamp_min(1.0))[..., None])
-                    else:
-                        wb = wts[idx]  # (B, k)
-                        grad[torch.arange(idx.numel(), device=dev), :, yb] -= 1.0
-                        grad.mul_((wb / wb.sum(0, keepdim=True).clamp_min(1.0))[..., None])
-                    grads = self._grads(xb, params, grad, a1)
+                    wb = wts.gather(1, idx)  # (k, B)
+                    grad[ar_k, torch.arange(idx.shape[1], device=dev)[None, :], yb] -= 1.0
+                    grad.mul_((wb / wb.sum(1, keepdim=True).clamp_min(1.0))[..., None])
+                    grads = self._grads_runs(xb, params, grad, a1)
                     step += 1
                     lr = cfg.lr if step <= decay_start else cfg.lr * (total - step + 1) / max(1, total - decay_start)
                     c1, c2 = 1 - beta1 ** step, 1 - beta2 ** step
@@ -602,9 +635,9 @@ def sequential_reference(trainer: HeadTrainer, runs, weights, seed) -> np.ndarra
             opt, lambda s: 1.0 if s + 1 <= start else (total - s) / max(1, total - start))
         w = torch.from_numpy(weights[j]).to(trainer.device)
         amp = torch.autocast(trainer.device.type, dtype=torch.bfloat16, enabled=cfg.matmul_dtype == "bfloat16")
-        for epoch in range(cfg.epochs):
-            g = torch.Generator().manual_seed(run_seed(seed, epoch, _ORDER))  # the batched path's batch order
-            order = torch.randperm(n, generator=g).to(trainer.device)
+        orders = run_batch_orders(seed, [int(r)], n, cfg.epochs)  # the batched path's order for this run
+        for epoch, order_np in zip(range(cfg.epochs), orders):
+            order = torch.from_numpy(order_np[0]).to(trainer.device)
             for s in range(steps):
                 idx = order[s * cfg.batch_size:(s + 1) * cfg.batch_size]
                 wb = w[idx]

@@ -299,3 +299,13 @@ def test_benchmark_heads_times_two_agreeing_paths():
     assert b["sequential_dtype"] == "float32" and b["batched_dtype"] == "bfloat16" and b["runs"] == 2
     assert b["sequential_s_per_run"] > 0 and b["batched_s_per_run"] > 0
     assert b["agreement"] > 0.95  # same heads, same batches; only the precision of the products differs
+
+
+def test_every_run_has_its_own_batch_order():
+    """Runs differ in their batch order (from (seed, run) alone), not only in subset and initialisation."""
+    a = list(M.run_batch_orders(0, [0, 1, 2], 50, 2))
+    assert len(a) == 2 and a[0].shape == (3, 50)
+    assert all(np.array_equal(np.sort(o, axis=1), np.tile(np.arange(50), (3, 1))) for o in a)  # permutations
+    assert not np.array_equal(a[0][0], a[0][1]) and not np.array_equal(a[0][0], a[1][0])
+    b = list(M.run_batch_orders(0, [2], 50, 2))            # run 2 alone: the same order as inside a chunk
+    assert np.array_equal(b[0][0], a[0][2]) and np.array_equal(b[1][0], a[1][2])
