@@ -75,7 +75,10 @@ class WatchedClient(PapermillNotebookClient):
     """:class:`PapermillNotebookClient` with the bounded waits described in the module docstring."""
 
     stall_grace = Float(30.0, help="seconds between the kernel's idle status and a missing reply").tag(config=True)
-    probe_interval = Float(60.0, help="seconds between kernel_info probes behind a running cell").tag(config=True)
+    probe_interval = Float(20.0, help="seconds after which a kernel_info probe is sent behind a running cell "
+                           "(it also wakes a stranded request)").tag(config=True)
+    start_grace = Float(60.0, help="seconds the kernel may take to start a cell (publish anything for it)"
+                        ).tag(config=True)
     tick = Float(1.0, help="seconds between watchdog checks").tag(config=True)
     final_reply_timeout = Float(60.0, help="seconds for replies outside cells (kernel_info)").tag(config=True)
 
@@ -108,6 +111,10 @@ class WatchedClient(PapermillNotebookClient):
         finally:
             if self._ipc_dir:
                 shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+    def process_message(self, msg, *args, **kwargs):
+        self._seen_parent = msg["parent_header"].get("msg_id")  # the kernel started that request
+        return super().process_message(msg, *args, **kwargs)
 
     def papermill_execute_cells(self):
         self.wait_for_reply(self.kc.execute(KERNEL_SETUP, silent=True, store_history=False))
@@ -157,6 +164,14 @@ class WatchedClient(PapermillNotebookClient):
                 if probe_id is not None and parent == probe_id:
                     reason = ("the kernel answered a later request but never replied to this cell "
                               "(the reply was lost)")
+            if task_poll_output_msg.done() and not task_poll_output_msg.cancelled() \
+                    and task_poll_output_msg.exception() is not None:
+                task_poll_kernel_alive.cancel()
+                task_poll_output_msg.result()  # raises what processing the cell's output raised
+            if (reason is None and getattr(self, "_seen_parent", None) != msg_id
+                    and now - start > self.start_grace):
+                reason = (f"the kernel never started the cell in {now - start:.0f} s (the request was not read; "
+                          "a known ipykernel 7 wedge, ipython/ipykernel#1554)")
             if reason is None and task_poll_output_msg.done() and not task_poll_output_msg.cancelled():
                 idle_since = idle_since or now
                 if now - idle_since > self.stall_grace:

@@ -176,13 +176,15 @@ def _replace_atomic(src: Path, dest: Path) -> None:
 def run_chapter(chapter: str, profile: str = "smoke", parameters: dict | None = None, out_dir=None,
                 progress: bool = True, log_output: bool = False, cell_timeout: float | None = None,
                 start_timeout: float = START_TIMEOUT_S, notebook=None, stall_grace: float = 30.0,
-                probe_interval: float = 60.0) -> Path:
+                probe_interval: float = 20.0, start_grace: float = 60.0) -> Path:
     """Execute a chapter with papermill; returns the path of its results.json.
 
     Every wait is bounded (see :mod:`labnoise._kernel`): each cell by ``cell_timeout`` seconds (default
     :data:`CELL_TIMEOUT_S` of the profile), kernel start-up by ``start_timeout``, and a watchdog raises as soon
-    as the kernel is idle (or answers a later request) without replying to the cell (after ``stall_grace``
-    seconds; a probe every ``probe_interval`` seconds). The run executes into ``OUT/CHAPTER.partial.ipynb``
+    as the kernel went idle without replying to the cell (after ``stall_grace`` seconds), answered a
+    ``kernel_info`` probe sent behind the cell (after ``probe_interval`` seconds) before the cell's reply, or
+    never started the cell (nothing published for it within ``start_grace`` seconds). On a stall the kernel is
+    interrupted and shut down. The run executes into ``OUT/CHAPTER.partial.ipynb``
     (saved after every cell, so a long run can be watched) and ``OUT/CHAPTER.partial.results.json``; only a
     successful run moves them over ``OUT/CHAPTER.ipynb`` and ``OUT/CHAPTER.results.json``, so a failed run
     never replaces the last good ones and leaves its partial notebook next to them. The kernel's stderr goes
@@ -229,7 +231,8 @@ def run_chapter(chapter: str, profile: str = "smoke", parameters: dict | None = 
                                     kernel_name="python3", engine_name="labnoise", progress_bar=progress,
                                     log_output=log_output, request_save_on_cell_execute=True,
                                     start_timeout=int(max(1, start_timeout)), execution_timeout=cell_timeout,
-                                    kernel_stderr=log, stall_grace=stall_grace, probe_interval=probe_interval)
+                                    kernel_stderr=log, stall_grace=stall_grace, probe_interval=probe_interval,
+                                    start_grace=start_grace)
             finally:
                 log.flush()
     except pm.PapermillExecutionError as e:

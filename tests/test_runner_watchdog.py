@@ -64,8 +64,9 @@ def test_cell_timeout_stalls_with_message_partial_notebook_and_last_good_kept(tm
     assert "KeyboardInterrupt caught in kernel" not in r.stderr and "without encryption" not in r.stderr
 
 
-def _drop_replies(monkeypatch, marker):
-    """The kernel's execute_reply to a cell containing ``marker`` never reaches the runner (a lost reply)."""
+def _drop_replies(monkeypatch, marker, iopub=False):
+    """The kernel's execute_reply to a cell containing ``marker`` never reaches the runner (a lost reply); with
+    ``iopub``, nothing the kernel publishes for it does either (as if the request were never read)."""
     original = _kernel.WatchedClient._async_poll_for_reply
 
     async def poll(self, msg_id, cell, *args):
@@ -86,21 +87,34 @@ def _drop_replies(monkeypatch, marker):
                 channel.get_msg = get
         return await original(self, msg_id, cell, *args)
 
+    if iopub:
+        def process_message(self, msg, *args, **kwargs):
+            if marker in self.nb.cells[args[1] if len(args) > 1 else kwargs["cell_index"]].source:
+                return None
+            return _kernel.PapermillNotebookClient.process_message(self, msg, *args, **kwargs)
+
+        monkeypatch.setattr(_kernel.WatchedClient, "process_message", process_message)
+
     monkeypatch.setattr(_kernel.WatchedClient, "_async_poll_for_reply", poll)
 
 
-@pytest.mark.parametrize("watch", ["idle", "probe"])
+WATCHES = {"idle": (dict(stall_grace=2), "went idle but sent no reply"),
+           "probe": (dict(probe_interval=2), "answered a later request"),
+           "never started": (dict(start_grace=2), "never started the cell")}
+
+
+@pytest.mark.parametrize("watch", list(WATCHES))
 def test_lost_reply_is_noticed_by_the_watchdog(tmp_path, monkeypatch, watch):
     nb = _project(tmp_path, "91_lost", "x = 1  # LOSE_REPLY")
-    _drop_replies(monkeypatch, "LOSE_REPLY")
+    _drop_replies(monkeypatch, "LOSE_REPLY", iopub=watch == "never started")
     out = tmp_path / "out"
     _last_good(out, "91_lost")
-    kw = dict(stall_grace=2, probe_interval=1000) if watch == "idle" else dict(stall_grace=1000, probe_interval=2)
+    kw = {**dict(stall_grace=1000, probe_interval=1000, start_grace=1000), **WATCHES[watch][0]}
     t = time.monotonic()
     with pytest.raises(runner.ChapterFailed, match="stalled in cell 3 .'x = 1  # LOSE_REPLY'. after") as e:
         runner.run_chapter("91_lost", "smoke", out_dir=out, notebook=nb, progress=False, cell_timeout=600, **kw)
     assert time.monotonic() - t < 60  # the watchdog, not the 600 s timeout
-    assert ("went idle but sent no reply" if watch == "idle" else "answered a later request") in str(e.value)
+    assert WATCHES[watch][1] in str(e.value)
     _assert_last_good_untouched(out, "91_lost")
     assert (out / "91_lost.partial.ipynb").exists()
 
