@@ -48,7 +48,7 @@ def main(argv=None):
     ep = {"epochs": 5} if args.quick else {}
     opts = {"dynacor": {**ep, **({"encoder_epochs": 5, "encoder_lr": 1e-3} if args.quick else {})},
             "avg_encoder": dict(ep), "aum": dict(ep), "confident": {"epochs": 3} if args.quick else {},
-            "simifeat": {}, "cores": {"epochs": 6} if args.quick else {}}
+            "simifeat": {}, "cores": {"epochs": 6 if args.quick else 9}}  # 9: see labnoise/detect/cores.py
     rows = []
     for m in args.methods or list(METHODS):
         o = dict(opts[m])

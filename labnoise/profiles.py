@@ -104,7 +104,8 @@ CHAPTERS: dict[str, dict[str, dict]] = {
     # ---- 06_dynacor -------------------------------------------------------------------------------------------
     # encoder_lr: the paper's 1e-5 (offline, full) barely moves the sequence encoder on 1,297 digits; smoke uses
     # 1e-4 so that the encoder epochs (and the label-free selection) do something at that size (1e-3 oscillates
-    # between collapses onto one centre there).
+    # between collapses onto one centre there). cores_epochs 9: an MLP head on frozen features memorises the
+    # noisy labels before the end of a 30-epoch run's warm-up third (see labnoise/detect/cores.py).
     "06_dynacor": _per_profile(
         {"methods": ["dynacor", "avg_encoder", "aum", "confident", "simifeat", "cores"], "noise_seed": 0,
          "corruption_rate": 0.1, "alpha": 0.5, "distance": "cosine", "hidden": [512, 512], "lr": 0.02,
@@ -112,15 +113,15 @@ CHAPTERS: dict[str, dict[str, dict]] = {
          "simifeat_k": 10, "simifeat_passes": 5, "simifeat_variant": "rank1", "cl_folds": 5, "cl_model": "mlp",
          "aum_percentile": 99.0, "map_points": 1500, "figure_examples": 40},
         smoke={"settings": ["digits/sym-0.6", "digits/asym-0.3", "digits/inst-0.4"], "epochs": 10,
-               "encoder_epochs": 15, "encoder_lr": 0.0001, "cores_epochs": 12, "cl_epochs": 5,
+               "encoder_epochs": 10, "encoder_lr": 0.0001, "cores_epochs": 9, "cl_epochs": 5,
                "gammas": [0.05, 0.1, 0.2], "seeds": [0], "threads": 1},
         offline={"settings": ["cifar10/sym-0.6", "cifar10/asym-0.3", "cifar10/inst-0.4", "cifar10n/aggre",
                               "cifar10n/worse"], "epochs": 20, "encoder_epochs": 15, "encoder_lr": 1e-5,
-                 "cores_epochs": 30, "cl_epochs": 10, "gammas": [0.05, 0.1, 0.2], "seeds": [0], "threads": 1},
+                 "cores_epochs": 9, "cl_epochs": 10, "gammas": [0.05, 0.1, 0.2], "seeds": [0], "threads": 1},
         full={"settings": ["cifar10/sym-0.6", "cifar10/asym-0.3", "cifar10/inst-0.4", "cifar10n/aggre",
                            "cifar10n/worse", "cifar100/sym-0.6", "cifar100/asym-0.3", "cifar100/inst-0.4",
                            "cifar100n/noisy"], "epochs": 20, "encoder_epochs": 15, "encoder_lr": 1e-5,
-              "cores_epochs": 30, "cl_epochs": 10, "gammas": [0.05, 0.1, 0.2, 0.3], "seeds": [0, 1, 2],
+              "cores_epochs": 9, "cl_epochs": 10, "gammas": [0.05, 0.1, 0.2, 0.3], "seeds": [0, 1, 2],
               "threads": None}),
 }
 

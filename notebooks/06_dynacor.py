@@ -296,6 +296,37 @@ if dres is not None:
         f"training {100 * hist[0]['f1']:.1f}%"
         + (f"; across epochs the metric and the true F1 correlate at {corr:.2f}." if corr is not None
            else "; the metric or the F1 did not vary across epochs.")))
+    true_share = float(np.r_[y0 != c0, np.ones(ex["copy_of"].size, bool)].mean())
+    run.metrics["selection"].update({"target_noisy_fraction": ex["target_noisy_fraction"],
+                                     "noisy_share_incl_copies": true_share})
+    collapsed = [h["epoch"] for h in hist if h["flagged"] == 0]
+    run.metrics["selection"]["collapsed_epochs"] = collapsed
+    display(Markdown(
+        f"The fixed DEC target calls {100 * ex['target_noisy_fraction']:.1f}% of originals and copies noisy, "
+        f"while {100 * true_share:.1f}% are (truly noisy originals plus copies). "
+        + (f"{len(collapsed)} of the {len(hist) - 1} encoder epochs end with nothing flagged (everything on the "
+           "clean centre); Eq. 9 scores such an epoch 0, so it is never kept." if collapsed else
+           "No encoder epoch collapsed onto one centre.")))
+
+# %% [markdown]
+# ## Cosine or squared Euclidean at evaluation?
+#
+# The public code trains with `1 - cos` and evaluates with the squared Euclidean Student-t. Same training, the
+# two evaluation distances, on the first setting:
+
+# %%
+if dres is not None:
+    x, xf, clean0, K = feats[DATASET_OF[s0.split("/")[0]]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        r_sq = detect.find_noisy(y0, x, method="dynacor", seed=sd0, flipped_features=xf,
+                                 **{**opts["dynacor"], "distance": "sqeuclidean"})
+    f_cos = runs[s0, sd0]["dynacor"]["f1"] if cfg.distance == "cosine" else None
+    f_sq = detect.f1_noisy(r_sq.is_noisy, y0, c0)
+    run.metrics["distance_check"] = {"setting": s0, "cosine": f_cos, "sqeuclidean": f_sq}
+    if f_cos is not None:
+        display(Markdown(f"On {s0}: F1 {100 * f_cos:.1f}% evaluating with cosine (ours), {100 * f_sq:.1f}% with "
+                         "squared Euclidean (the public code's evaluation)."))
 
 # %% [markdown]
 # ## How many corrupted copies?
@@ -312,6 +343,9 @@ if "dynacor" in cfg.methods:
         for g in cfg.gammas:
             vals = []
             for sd in cfg.seeds:
+                if float(g) == float(cfg.corruption_rate):  # the comparison's own run
+                    vals.append(runs[s0, sd]["dynacor"]["f1"])
+                    continue
                 r = detect.find_noisy(y0, x, method="dynacor", seed=sd, flipped_features=xf,
                                       **{**opts["dynacor"], "corruption_rate": g})
                 vals.append(detect.f1_noisy(r.is_noisy, y0, c0))

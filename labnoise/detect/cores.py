@@ -5,6 +5,11 @@ from uniform; each class probability is clamped at 1e-4 so that the loss stays b
 first third of the epochs, then ramps linearly to ``beta_max`` (2) by the end. From the second third on, each epoch's sieve keeps only the examples whose cross-entropy minus their mean
 cross-entropy over all classes is <= 0 (their given label is more likely than an average class); the loss runs on
 those alone. The noisy set is the examples above 0 under the final model.
+
+On frozen features an MLP head memorises noisy labels within a few epochs, long before the first third of a
+30-epoch run ends; the sieve then keeps almost everything and flags almost nothing (measured: F1 0.85 with 9
+epochs, 0.02 with 30, on 5,000 synthetic examples at 40% symmetric noise). The chapter's profiles therefore run
+CORES for 9 epochs (3 of warm-up).
 """
 from __future__ import annotations
 

@@ -23,11 +23,11 @@ Steps, as run here (frozen-feature lane):
    predicted clean)^2``, is computed; the epoch maximising it is kept (epoch 0, the encoder before training, is
    a candidate too). Copies never enter the returned arrays.
 
-Note on the fixed target: with the cosine Student-t, ``q`` lies in [1/3, 2/3] per centre, so ``q^2`` sharpens
-little while the column sums weigh the larger cluster down; when the noisy cluster (copies + truly noisy
-examples) is the larger one, the target can call most examples clean (``extras["target_noisy_fraction"]``), and
-training long or fast towards it collapses everything onto the clean centre. The label-free selection never
-keeps such an epoch (no copy predicted noisy gives the metric 0).
+Note on the fixed target: with the cosine Student-t, ``q`` lies in [1/3, 2/3] per centre, so the target
+sharpens little; on small data a fast encoder (lr >= 1e-4) can collapse every example onto the clean centre for
+some epochs (recorded per epoch as ``flagged`` in ``extras["history"]``). The label-free selection never keeps
+such an epoch (no copy predicted noisy gives the metric 0). ``extras["target_noisy_fraction"]`` is the share
+the fixed target calls noisy.
 
 The public code trains with ``1 - cos`` but evaluates with squared Euclidean distance; here both use cosine by
 default, and ``distance="sqeuclidean"`` evaluates (prediction and selection) with the squared Euclidean
