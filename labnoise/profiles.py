@@ -40,7 +40,7 @@ CHAPTERS: dict[str, dict[str, dict]] = {
     "01_memorization": _per_profile(
         {"seed": 0, "keep": 0.7, "threshold": 0.6, "low_mem": 0.2, "label_set": "random1", "standin_rate": 0.173,
          "benchmark_runs": 8},
-        smoke={"m": 40, "head_kind": "random_features", "hidden": 2048, "epochs": 30, "lr": 0.003,
+        smoke={"m": 40, "head_kind": "random_features", "hidden": 1024, "epochs": 30, "lr": 0.003,
                "batch_size": 128, "matmul_dtype": "float32", "chunk_size": 40, "pca_dim": None,
                "tsne_points": 2000, "benchmark_examples": 1000, "torch_threads": 1, "checkpoint": False},
         offline={"m": 300, "head_kind": "mlp", "hidden": 256, "epochs": 8, "lr": 0.01, "batch_size": 512,
