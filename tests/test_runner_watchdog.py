@@ -216,3 +216,31 @@ def test_a_kernel_that_never_starts_fails_within_the_start_timeout(tmp_path):
     assert time.monotonic() - t < 60
     assert r.returncode == 1 and "the kernel did not start within 3 s" in r.stderr
     _assert_last_good_untouched(out, "95_nostart")
+
+
+def test_a_lost_final_kernel_info_reply_is_bounded_and_the_run_still_counts(tmp_path, monkeypatch, caplog):
+    """papermill#711: the kernel_info round trip after the last cell hangs. Bounded, logged, not fatal."""
+    nb = _project(tmp_path, "96_final", "x = 1")
+    original = _kernel.WatchedClient.papermill_execute_cells
+
+    def cells_then_lose_kernel_info(self):
+        original(self)
+        channel = self.kc.shell_channel
+        get = channel.get_msg
+
+        async def lossy(*a, **k):
+            msg = await get(*a, **k)
+            if msg["msg_type"] == "kernel_info_reply":
+                raise _kernel.Empty
+            return msg
+
+        channel.get_msg = lossy
+
+    monkeypatch.setattr(_kernel.WatchedClient, "papermill_execute_cells", cells_then_lose_kernel_info)
+    monkeypatch.setattr(_kernel.WatchedClient, "final_reply_timeout", 1.0)
+    t = time.monotonic()
+    res = runner.run_chapter("96_final", "smoke", {"seed": 5}, out_dir=tmp_path / "out", notebook=nb,
+                             progress=False)
+    assert time.monotonic() - t < 60
+    assert json.loads(res.read_text())["seed"] == 5
+    assert "did not answer a request outside the cells" in caplog.text
