@@ -1,7 +1,7 @@
 """The ``labnoise`` command line.
 
     labnoise run CHAPTER --profile P [-p NAME VALUE ...] [--out DIR] [--cell-timeout S] [--start-timeout S]
-    labnoise book --profile P
+    labnoise book --profile P [--cell-timeout S]
     labnoise embed --dataset cifar10 --split train --encoder efficientnet-lite0 [--flip] [--root DIR]
     labnoise data status [--root DIR]
     labnoise data import PATH [PATH ...] [--root DIR]
@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--profile", default="smoke", choices=PROFILE_NAMES)
     b.add_argument("--no-run", action="store_true", help="reuse the executed notebooks in _build/runs/PROFILE")
     b.add_argument("--not-strict", action="store_true", help="do not turn Sphinx warnings into errors")
+    b.add_argument("--cell-timeout", type=float, default=None, metavar="S",
+                   help="per-cell timeout of every chapter run (default per profile, as for run)")
 
     e = sub.add_parser("embed", help="compute (or load from the cache) encoder features")
     e.add_argument("--dataset", required=True)
@@ -87,7 +89,7 @@ def _dispatch(args) -> int:
     if args.command == "book":
         from .runner import build_book
 
-        build_book(args.profile, run=not args.no_run, strict=not args.not_strict)
+        build_book(args.profile, run=not args.no_run, strict=not args.not_strict, cell_timeout=args.cell_timeout)
         return 0
     if args.command == "embed":
         from .features import embed

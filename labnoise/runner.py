@@ -281,16 +281,17 @@ def _strip_ansi(text: str) -> str:
 
 
 def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool = True,
-               parameters: dict | None = None, strict: bool = True) -> Path:
-    """Run every chapter (unless ``run=False``), then build the HTML with Jupyter Book from the executed
-    notebooks. Returns the path of ``index.html``. Any chapter error or book warning raises."""
+               parameters: dict | None = None, strict: bool = True, cell_timeout: float | None = None) -> Path:
+    """Run every chapter (unless ``run=False``; ``cell_timeout`` as in :func:`run_chapter`), then build the HTML
+    with Jupyter Book from the executed notebooks. Returns the path of ``index.html``. Any chapter error or book
+    warning raises."""
     root = project_root()
     runs_dir = Path(runs_dir or root / "_build" / "runs" / profile).resolve()
     build_dir = Path(build_dir or root / "_build").resolve()
     names = chapters()
     if run:
         for name in names:
-            run_chapter(name, profile, parameters, out_dir=runs_dir)
+            run_chapter(name, profile, parameters, out_dir=runs_dir, cell_timeout=cell_timeout)
     src = build_dir / "book-src"
     if src.exists():
         shutil.rmtree(src)

@@ -244,3 +244,20 @@ def test_a_lost_final_kernel_info_reply_is_bounded_and_the_run_still_counts(tmp_
     assert time.monotonic() - t < 60
     assert json.loads(res.read_text())["seed"] == 5
     assert "did not answer a request outside the cells" in caplog.text
+
+
+def test_the_partial_notebook_is_saved_as_cells_finish(tmp_path):
+    """A long run can be watched: while cell 2 runs, the partial notebook on disk already holds cell 1's output
+    (the cell itself reads it, so there is no race)."""
+    out = tmp_path / "out"
+    partial = out / "97_watch.partial.ipynb"
+    nb = _project(tmp_path, "97_watch", 'print("cell one finished")',
+                  f'import json\nassert "cell one finished" in open({str(partial)!r}).read()')
+    runner.run_chapter("97_watch", "smoke", out_dir=out, notebook=nb, progress=False)
+    assert (out / "97_watch.ipynb").exists() and not partial.exists()
+
+
+def test_cli_cell_timeout_must_be_positive(tmp_path):
+    _project(tmp_path, "98_x", "x = 1")
+    r = _cli(tmp_path, "run", "98_x", "--cell-timeout", "0", "--out", str(tmp_path / "out"))
+    assert r.returncode == 1 and "cell timeout must be positive" in r.stderr
