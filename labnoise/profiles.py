@@ -111,7 +111,7 @@ CHAPTERS: dict[str, dict[str, dict]] = {
          "corruption_rate": 0.1, "alpha": 0.5, "distance": "cosine", "hidden": [512, 512], "lr": 0.02,
          "batch_size": 128, "encoder_batch_size": 1024, "encoder_weight_decay": 0.0001, "embed_dim": 512,
          "simifeat_k": 10, "simifeat_passes": 5, "simifeat_variant": "rank1", "cl_folds": 5, "cl_model": "mlp",
-         "aum_percentile": 99.0, "map_points": 1500, "figure_examples": 40},
+         "aum_percentile": 99.0, "map_points": 1500, "figure_examples": 40, "alphas": [0.0, 0.05, 0.5]},
         smoke={"settings": ["digits/sym-0.6", "digits/asym-0.3", "digits/inst-0.4"], "epochs": 10,
                "encoder_epochs": 10, "encoder_lr": 0.0001, "cores_epochs": 9, "cl_epochs": 5,
                "gammas": [0.05, 0.1, 0.2], "seeds": [0], "threads": 1},
