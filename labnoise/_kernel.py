@@ -26,17 +26,18 @@ installs; the same hang as microsoft/vscode-jupyter#17228). This engine
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import tempfile
 import time
 from queue import Empty
 
-from nbclient.exceptions import DeadKernelError
-from nbclient.util import ensure_async
 from nbclient.client import timestamp
-from nbclient.util import run_sync
+from nbclient.exceptions import DeadKernelError
+from nbclient.util import ensure_async, run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
+from papermill.utils import merge_kwargs, remove_args
 from traitlets import Float
 
 #: Lines on the kernel's stderr that are not ours and say nothing about the chapter.
@@ -185,7 +186,7 @@ class WatchedClient(PapermillNotebookClient):
                 if now - idle_since > self.stall_grace:
                     reason = f"the kernel went idle but sent no reply for {now - idle_since:.0f} s"
             if reason is None and timeout is not None and now - start > timeout:
-                reason = f"the cell ran past its timeout of {timeout} s"
+                reason = f"the cell ran past its timeout of {timeout:g} s"
             if reason is not None:
                 await self._stall(cell, index, now - start, reason, task_poll_output_msg, task_poll_kernel_alive)
             if msg is None:
@@ -239,9 +240,6 @@ class WatchedEngine(NBClientEngine):
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
                                  start_timeout=60, execution_timeout=None, **kwargs):
-        from papermill.utils import merge_kwargs, remove_args
-        import logging
-
         kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
         final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
                              kernel_name=kernel_name, log=logging.getLogger("papermill"), log_output=log_output,

@@ -3,6 +3,12 @@
 ``run_chapter("02_cluster_based_noise", "offline", {"seed": 1})`` executes ``notebooks/CHAPTER.ipynb`` (the
 output-free pair of the percent script) into ``OUT/CHAPTER.ipynb``; the chapter writes
 ``OUT/CHAPTER.results.json`` (keys chapter, profile, parameters, metrics, timings_s, versions).
+
+A run never hangs and never spoils the last good outputs: ``-p`` values are checked against the notebook's
+parameters cell before a kernel starts (:func:`check_parameters`); every wait is bounded (a per-cell timeout per
+profile, :data:`CELL_TIMEOUT_S`, a kernel start timeout and a lost-reply watchdog, see :mod:`labnoise._kernel`);
+the run executes into ``OUT/CHAPTER.partial.ipynb`` (saved after every cell) and
+``OUT/CHAPTER.partial.results.json``, which replace the last good pair only when the run succeeds.
 """
 from __future__ import annotations
 
