@@ -244,17 +244,19 @@ if dres is not None:
 # ## The encoder's representation before and after training
 #
 # A 2-D PCA of the sequence encoder's 512-d embeddings of a sample of originals and copies, before the
-# clustering training (randomly initialised encoder) and after it.
+# clustering training (randomly initialised encoder) and after its last epoch. Sign sequences are discrete, so
+# many examples share one sequence and one point; a small jitter shows how many.
 
 # %%
 if dres is not None and "map_index" in ex:
     idx = ex["map_index"]
     kind = np.where(idx >= n0, 2, np.where(y0[np.minimum(idx, n0 - 1)] != c0[np.minimum(idx, n0 - 1)], 1, 0))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, key, title in zip(axes, ("map_before", "map_after"), ("before training", "after training")):
+    for ax, key, title in zip(axes, ("map_before", "map_after"), ("before training", "after the last epoch")):
         z = ex[key] - ex[key].mean(0)
         u, sv, vt = np.linalg.svd(z, full_matrices=False)
         p2 = z @ vt[:2].T
+        p2 = p2 + np.random.default_rng(1).normal(scale=0.02 * p2.std(), size=p2.shape)  # identical sequences
         for k, (lab, col) in enumerate([("truly clean", "tab:blue"), ("truly noisy", "tab:red"),
                                         ("corrupted copy", "tab:orange")]):
             ax.scatter(*p2[kind == k].T, s=6, alpha=0.6, c=col, label=lab)
@@ -281,7 +283,9 @@ if dres is not None:
     ax.set_xlabel("encoder epoch (0 = before training)")
     ax.set_ylabel("F1")
     ax2.set_ylabel("Eq. 9")
-    fig.legend(loc="lower right")
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="best", fontsize=8)
     fig.tight_layout()
     plt.show()
     f1s = np.array([h["f1"] for h in hist[1:]])
