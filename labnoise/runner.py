@@ -200,11 +200,6 @@ def run_chapter(chapter: str, profile: str = "smoke", parameters: dict | None = 
     ValueError for an unknown chapter or profile or a parameter of an unknown name or the wrong type (before a
     kernel starts). ``notebook`` runs another notebook file under the name ``chapter`` (tests).
     """
-    import papermill as pm
-    from nbclient.exceptions import CellTimeoutError
-
-    from . import _kernel
-
     if profile not in PROFILE_NAMES:
         raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILE_NAMES)}.")
     root = project_root() if notebook is None else None
@@ -219,6 +214,11 @@ def run_chapter(chapter: str, profile: str = "smoke", parameters: dict | None = 
         cell_timeout = CELL_TIMEOUT_S[profile]
     if cell_timeout <= 0:
         raise ValueError(f"cell timeout must be positive, got {cell_timeout}.")
+    import papermill as pm
+    from nbclient.exceptions import CellTimeoutError
+
+    from . import _kernel  # registers the papermill engine "labnoise"
+
     out_dir = Path(out_dir or (root or project_root()) / "_build" / "runs" / profile).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     out_nb = out_dir / f"{chapter}.ipynb"
