@@ -117,3 +117,26 @@ def test_unknown_method_and_f1():
     assert f1_noisy(np.array([False, True, False, True]), y, c) == 1.0
     assert f1_noisy(np.array([False, True, True, False]), y, c) == pytest.approx(0.5)
     assert f1_noisy(np.zeros(4, bool), y, c) == 0.0
+
+
+def test_compare_and_settings(one_thread):
+    from labnoise.detect import compare, parse_setting, setting_labels
+    x, fl, y, clean = blobs(n=300, seed=5)
+    out = compare(y, x, clean, methods=["dynacor", "avg_encoder", "simifeat"],
+                  options={"dynacor": FAST["dynacor"]}, seed=0, flipped_features=fl)
+    assert set(out) == {"dynacor", "avg_encoder", "simifeat"}
+    # Avg.Encoder reused DynaCor's margins of the originals: one dynamics run, same epochs
+    assert out["avg_encoder"]["result"].settings["epochs"] == FAST["dynacor"]["epochs"]
+    assert all(0.0 <= v["f1"] <= 1.0 for v in out.values())
+    assert parse_setting("cifar10/asym-0.3") == ("cifar10", "asym", 0.3)
+    assert parse_setting("cifar10n/aggre") == ("cifar10n", "aggre", None)
+    with pytest.raises(ValueError, match="sym, asym"):
+        parse_setting("cifar10/flip-0.3")
+    noisy, c, rate = setting_labels("digits/asym-0.3", clean, x, num_classes=4, seed=0)
+    assert rate == pytest.approx(0.3, abs=0.01) and ((noisy - c) % 4)[noisy != c].tolist() == [1] * int((noisy != c).sum())
+
+
+def test_confident_rejects_misshaped_pred_probs():
+    x, _, y, _ = blobs(n=60, seed=0)
+    with pytest.raises(ValueError, match="pred_probs"):
+        find_noisy(y, x, method="confident", pred_probs=np.ones((60, 3)) / 3)
