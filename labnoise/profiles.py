@@ -79,13 +79,13 @@ CHAPTERS: dict[str, dict[str, dict]] = {
          "panel_k": 100, "browser": True},
         smoke={"k_sweep": [1, 3, 10, 30, 100, 300], "model_k_sweep": [10, 30, 100, 300],
                "model_alpha_sweep": [0.0, 0.3, 0.7, 1.0], "seeds": [0], "ce_epochs": 30, "ce_hidden": 256,
-               "lra_epochs": 20, "lra_hidden": 128, "lra_batch_size": 128},
+               "lra_epochs": 20, "lra_hidden": 128, "lra_batch_size": 128, "threads": 1},
         offline={"k_sweep": [1, 3, 10, 30, 100, 300], "model_k_sweep": [10, 30, 100, 300],
                  "model_alpha_sweep": [0.0, 0.3, 0.7, 1.0], "seeds": [0], "ce_epochs": 10, "ce_hidden": 256,
-                 "lra_epochs": 10, "lra_hidden": 256, "lra_batch_size": 512},
+                 "lra_epochs": 10, "lra_hidden": 256, "lra_batch_size": 512, "threads": 1},
         full={"k_sweep": [1, 3, 10, 30, 100, 300, 1000], "model_k_sweep": [10, 30, 100, 300, 1000],
               "model_alpha_sweep": [0.0, 0.1, 0.3, 0.5, 0.7, 1.0], "seeds": [0, 1, 2], "ce_epochs": 30,
-              "ce_hidden": 512, "lra_epochs": 50, "lra_hidden": 512, "lra_batch_size": 256}),
+              "ce_hidden": 512, "lra_epochs": 50, "lra_hidden": 512, "lra_batch_size": 256, "threads": None}),
     # ---- 05_lend ---------------------------------------------------------------------------------------------
     "05_lend": _per_profile(
         {"methods": ["ce", "coteaching", "gce", "jocor", "sigua", "lend"], "optimizer": "sgd",

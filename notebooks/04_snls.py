@@ -84,6 +84,7 @@ lra_samples = None  # with lra_inference=sample: generated labels averaged per t
 lra_avg_samples = None  # sample counts compared in the sampling cell, e.g. [1, 5, 10] ([] skips it)
 panel_k = None  # neighbours shown in the Fig. 6 analog
 browser = None  # build the interactive neighbour browser (ipywidgets)
+threads = None  # torch CPU threads (None: torch default; 1 avoids OpenMP spin contention on small shared CPUs)
 
 # %% tags=["remove-cell"]
 # Colab: install labnoise without touching the preinstalled torch.
@@ -108,7 +109,11 @@ cfg = profiles.config("04_snls", profile, data_root=data_root, seed=seed, seeds=
                       sweep_train=sweep_train, model_k_sweep=model_k_sweep, model_alpha_sweep=model_alpha_sweep,
                       hosts=hosts, ce_epochs=ce_epochs, ce_hidden=ce_hidden,
                       lra_epochs=lra_epochs, lra_k=lra_k, lra_hidden=lra_hidden, lra_batch_size=lra_batch_size,
-                      lra_inference=lra_inference, lra_samples=lra_samples, lra_avg_samples=lra_avg_samples, panel_k=panel_k, browser=browser)
+                      lra_inference=lra_inference, lra_samples=lra_samples, lra_avg_samples=lra_avg_samples, panel_k=panel_k, browser=browser,
+                      threads=threads)
+if cfg.threads:
+    import torch
+    torch.set_num_threads(int(cfg.threads))
 cfg.setdefault("seed", 0)
 run = results.Results("04_snls", cfg, path=results_path)
 print(f"profile {cfg.profile}: {cfg.dataset} + {cfg.encoder} features, k={cfg.k}, alpha={cfg.alpha}, "
@@ -210,6 +215,15 @@ sweep = {"k": ks, "alpha": alphas, "label_acc": {
     kd: {r: {"vs_k": [round(float(v), 3) for v in g[:, ia]], "vs_alpha": [round(float(v), 3) for v in g[ik, :]],
              "given": round(100 * float(np.mean(label_sets[kd][r] == clean)), 3)} for r, g in by.items()}
     for kd, by in grids.items()}}
+from IPython.display import Markdown, display
+
+lines = []
+for kd, by in sweep["label_acc"].items():
+    for r, v in by.items():
+        best = int(np.argmax(v["vs_k"]))
+        lines.append(f"* {kd.upper()} {r}: given labels {v['given']:.1f}% correct; argmax soft label at k={ks[0]} "
+                     f"{v['vs_k'][0]:.1f}%, at k={ks[ik]} {v['vs_k'][ik]:.1f}%, best k={ks[best]} ({v['vs_k'][best]:.1f}%).")
+display(Markdown("In this run (alpha = %s):\n\n" % cfg.alpha + "\n".join(lines)))
 
 # %% [markdown]
 # The label accuracy is a property of the targets alone. Does it carry over to a model trained on them? Below, a

@@ -298,7 +298,7 @@ class LRADiffusion:
 
         Xt = torch.from_numpy(((X[tr_idx] - self.mean_) / self.scale_).astype(np.float32)).to(dev)
         if soft is None:
-            lab_all = torch.from_numpy(labels).to(dev)
+            lab_all = torch.from_numpy(np.array(labels, dtype=np.int64)).to(dev)  # a writable copy
             nbr_t = torch.from_numpy(nbr).to(dev)
         else:
             soft_t = torch.from_numpy(soft[tr_idx].astype(np.float32)).to(dev)
