@@ -213,3 +213,22 @@ def test_coteaching_plus_and_plc_beat_ce_at_40pct_symmetric_noise(data_seed):
            for name, m in [("ce", "ce"), ("coteaching+", CoTeachingPlus(noise_rate=0.4)), ("plc", PLC())]}
     assert acc["coteaching+"] > acc["ce"] + 0.08, acc
     assert acc["plc"] > acc["ce"] + 0.08, acc
+
+
+def test_chapter03_reading_is_generated_from_metrics_and_says_when_a_finding_fails():
+    from labnoise.viz_table import paper_table_status, reading_the_result
+
+    cell = lambda v: {"mean": v, "sd": 0.0, "n_seeds": 1}   # noqa: E731
+    table = {"ce": {"pmd": {"0.35": cell(0.8)}, "cbn": {"0.35": cell(0.7)}},
+             "gce": {"pmd": {"0.35": cell(0.6)}, "cbn": {"0.35": cell(0.65)}}}
+    metrics = {"table": table, "cbn_harder_than_pmd": {"ce": {"0.35": True}, "gce": {"0.35": False}},
+               "pmd_minus_cbn_points": {"ce": {"0.35": 10.0}, "gce": {"0.35": -5.0}}, "paper_table_I": {},
+               "data": {"dataset": "digits"}}
+    text = reading_the_result(metrics, "smoke")
+    assert "does not hold in this run" in text and "GCE 35% (-5.00 pts)" in text
+    metrics["cbn_harder_than_pmd"]["gce"]["0.35"] = True
+    metrics["pmd_minus_cbn_points"]["gce"]["0.35"] = 1.0
+    assert "holds in this run" in reading_the_result(metrics, "smoke")
+    st = paper_table_status("cifar100")
+    assert st["ce"] == st["lra_snls"] == "transcribed" and st["plc"] == "not transcribed" and len(st) == 6
+    assert set(paper_table_status("cifar10").values()) == {"transcribed"} and paper_table_status("digits") == {}
