@@ -241,7 +241,8 @@ def train_host(host: str, train_features, targets, test_features, test_labels, *
         targets (soft CE; LRA-Diffusion's target vector), e.g. :func:`snls_targets`.
     seed, epochs, batch_size, lr : training settings (``lr`` for CE; LRA-Diffusion's in ``lra``).
     neighbors : optional precomputed neighbour table for LRA-Diffusion's retrieval (first ``k`` columns used).
-    lra : extra keyword arguments for :class:`LRADiffusion` (e.g. ``{"k": 10, "n_samples": 1}``).
+    lra : extra keyword arguments for :class:`LRADiffusion` (e.g. ``{"k": 10, "inference": "zero"}``; default
+        inference: deterministic DDIM from y_T = 0, as the public code).
     """
     check_choice(host, HOSTS, name="host")
     Xtr = check_features(train_features)
