@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .profiles import PROFILE_NAMES
@@ -26,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="override one chapter parameter (repeatable); VALUE is a Python/JSON literal or a string")
     r.add_argument("--out", default=None, help="output folder (default _build/runs/PROFILE)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    _cluster_options(r)
     r.add_argument("--cell-timeout", type=float, default=None, metavar="S",
                    help="fail a cell that runs longer than S seconds (default per profile: smoke 600, offline "
                         "6 h, full 48 h); a kernel that goes idle without replying fails after 30 s anyway")
@@ -34,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("book", help="run every chapter, then build the HTML book (_build/html)")
     b.add_argument("--profile", default="smoke", choices=PROFILE_NAMES)
+    _cluster_options(b)
     b.add_argument("--no-run", action="store_true", help="reuse the executed notebooks in _build/runs/PROFILE")
     b.add_argument("--not-strict", action="store_true", help="do not turn Sphinx warnings into errors")
     b.add_argument("--cell-timeout", type=float, default=None, metavar="S",
@@ -77,7 +80,27 @@ def main(argv=None) -> int:
         raise
 
 
+def _cluster_options(p) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="run the chapter's independent units (grid cells, memorization chunks) on a Dask "
+                        "LocalCluster of N processes; same results as without (needs labnoise[cluster])")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="join a running Dask scheduler instead (e.g. one started with dask-jobqueue)")
+
+
+def _apply_cluster_options(args) -> None:
+    """The chapter's kernel inherits the environment: labnoise.parallel reads these two variables."""
+    if getattr(args, "workers", None) is not None:
+        if args.workers < 1:
+            raise ValueError(f"--workers must be a positive integer, got {args.workers}.")
+        os.environ["LABNOISE_WORKERS"] = str(args.workers)
+    if getattr(args, "scheduler", None):
+        os.environ["LABNOISE_SCHEDULER"] = args.scheduler
+
+
 def _dispatch(args) -> int:
+    _apply_cluster_options(args)
     if args.command == "run":
         from .runner import parse_value, run_chapter
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -296,8 +297,18 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
     build_dir = Path(build_dir or root / "_build").resolve()
     names = chapters()
     if run:
-        for name in names:
-            run_chapter(name, profile, parameters, out_dir=runs_dir, cell_timeout=cell_timeout)
+        # progress bars belong in terminals and live notebooks, not in the published pages (tqdm reads
+        # TQDM_DISABLE; the kernels inherit it)
+        saved = os.environ.get("TQDM_DISABLE")
+        os.environ["TQDM_DISABLE"] = "1"
+        try:
+            for name in names:
+                run_chapter(name, profile, parameters, out_dir=runs_dir, cell_timeout=cell_timeout)
+        finally:
+            if saved is None:
+                os.environ.pop("TQDM_DISABLE", None)
+            else:
+                os.environ["TQDM_DISABLE"] = saved
     src = build_dir / "book-src"
     if src.exists():
         shutil.rmtree(src)
@@ -310,7 +321,7 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
         nb = runs_dir / f"{name}.ipynb"
         if not nb.exists():
             raise FileNotFoundError(f"{nb} is missing: run the chapter first (labnoise run {name} --profile {profile}).")
-        shutil.copy2(nb, src / "notebooks" / nb.name)
+        _publishable_copy(nb, src / "notebooks" / nb.name)
     _check_no_errors(src / "notebooks")
     cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(src), "--path-output", str(build_dir.parent),
            "--builder", "html"]
@@ -326,6 +337,21 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
                            + log[-4000:])
     print(f"book built: {html}")
     return html
+
+
+_ABS_PATH = re.compile(r"""(['"])(/[^'"]*/)([^/'"]+)\1""")
+
+
+def _publishable_copy(src: Path, dest: Path) -> None:
+    """Copy an executed chapter for the book: papermill's injected-parameters cell names files by their
+    builder's absolute paths; the page shows their base names (``results_path = "CHAPTER.results.json"``)."""
+    import nbformat
+
+    nb = nbformat.read(src, as_version=4)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = _ABS_PATH.sub(lambda m: f"{m.group(1)}{m.group(3)}{m.group(1)}", cell.source)
+    nbformat.write(nb, dest)
 
 
 def _check_no_errors(folder: Path) -> None:
