@@ -297,29 +297,32 @@ def subsample_estimate(trainer, labels, held_out=None, *, m: int = 100, keep: fl
     masks = subset_masks(held_out.size, np.arange(m), keep=keep, seed=seed)
     correct = np.zeros((m, n), dtype=bool)
     timings = {"train_s": 0.0, "loaded_chunks": 0, "trained_chunks": 0, "trained_runs": 0}
-    bar = tqdm(total=m, desc="memorization runs", disable=not progress)
+    todo = []
     for start in range(0, m, chunk_size):
         stop = min(start + chunk_size, m)
-        runs = np.arange(start, stop)
         path = None if ckpt is None else ckpt / f"chunk-{start:06d}-{stop:06d}.npz"
         if path is not None and path.exists():
             with np.load(path) as z:
                 correct[start:stop] = np.unpackbits(z["correct"], axis=1, count=n).astype(bool)
             timings["loaded_chunks"] += 1
         else:
-            t = time.perf_counter()
-            w = inclusion_weights(n, held_out, masks[start:stop])
-            c = np.asarray(trainer(runs, w, seed), dtype=bool)
-            if c.shape != (runs.size, n):
-                raise RuntimeError(f"trainer returned shape {c.shape}, expected {(runs.size, n)}.")
+            todo.append((start, stop, path))
+    if todo:
+        from functools import partial
+
+        from .parallel import map_units
+
+        # each chunk depends only on its own runs' seeds, so it may run anywhere (labnoise.parallel: in this
+        # process, or on a Dask cluster with --workers/--scheduler) with the same result; each saves its own
+        # checkpoint as soon as it is done
+        units = [(start, stop, masks[start:stop], path) for start, stop, path in todo]
+        done = map_units(partial(_train_chunk, trainer, n, held_out, seed), units, desc="memorization chunks",
+                         progress=progress)
+        for (start, stop, _), (c, seconds) in zip(todo, done):
             correct[start:stop] = c
-            timings["train_s"] += time.perf_counter() - t
+            timings["train_s"] += seconds
             timings["trained_chunks"] += 1
-            timings["trained_runs"] += runs.size
-            if path is not None:
-                save_npz(path, correct=np.packbits(c, axis=1), runs=runs)
-        bar.update(stop - start)
-    bar.close()
+            timings["trained_runs"] += stop - start
     timings["train_s"] = round(timings["train_s"], 3)
     timings["s_per_run"] = round(timings["train_s"] / max(1, timings["trained_runs"]), 4)
     included = np.ones((m, n), dtype=bool)
@@ -328,6 +331,19 @@ def subsample_estimate(trainer, labels, held_out=None, *, m: int = 100, keep: fl
     return MemorizationResult(inclusion=inc, exclusion=exc, memorization=mem, counts=counts, held_out=held_out,
                               masks=masks, correct=correct, m=m, keep=keep, seed=seed, trainer=_describe(trainer),
                               timings=timings)
+
+
+def _train_chunk(trainer, n, held_out, seed, start, stop, masks, path):
+    """Train runs ``start..stop-1`` (one chunk) and checkpoint them; returns (correct (runs, n), seconds)."""
+    t = time.perf_counter()
+    runs = np.arange(start, stop)
+    w = inclusion_weights(n, held_out, masks)
+    c = np.asarray(trainer(runs, w, seed), dtype=bool)
+    if c.shape != (runs.size, n):
+        raise RuntimeError(f"trainer returned shape {c.shape}, expected {(runs.size, n)}.")
+    if path is not None:
+        save_npz(path, correct=np.packbits(c, axis=1), runs=runs)
+    return c, time.perf_counter() - t
 
 
 def _describe(trainer) -> dict:

@@ -78,3 +78,23 @@ def test_local_cluster_equals_sequential(cloudpickle_this_module, tmp_path):
     strip = [{k: v for k, v in r.items() if k != "seconds"} for r in one]
     assert strip == [{k: v for k, v in r.items() if k != "seconds"} for r in two]
     assert sorted(p.name for p in (tmp_path / "par").iterdir()) == sorted(p.name for p in (tmp_path / "seq").iterdir())
+
+
+def test_memorization_chunks_on_a_local_cluster_equal_sequential(cloudpickle_this_module, tmp_path):
+    from labnoise.memorization import HeadConfig, estimate_memorization
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    x = (rng.normal(size=(300, 8)) + 2.5 * np.eye(3, 8)[y]).astype(np.float32)
+    held = np.arange(0, 300, 3)
+    head = HeadConfig(kind="mlp", hidden=16, epochs=2, batch_size=64, chunk_size=4, matmul_dtype="float32")
+    kw = dict(m=12, keep=0.7, seed=3, head=head, progress=False, device="cpu")
+    seq = estimate_memorization(x, y, held, **kw)
+    os.environ["LABNOISE_WORKERS"] = "2"
+    try:
+        par = estimate_memorization(x, y, held, checkpoint_dir=tmp_path, **kw)
+    finally:
+        del os.environ["LABNOISE_WORKERS"]
+    assert par.correct.tobytes() == seq.correct.tobytes()
+    assert par.memorization.tobytes() == seq.memorization.tobytes()
+    assert len(list(tmp_path.rglob("chunk-*.npz"))) == 3          # each worker checkpointed its chunk
