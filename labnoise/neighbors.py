@@ -31,7 +31,9 @@ import numpy as np
 
 from ._validation import check_choice, check_features
 
-__all__ = ["knn"]
+__all__ = ["knn", "knn_table", "neighbor_indices"]
+
+METRICS = ("euclidean", "cosine")
 
 
 
@@ -326,3 +328,32 @@ def knn_table(features, k: int, *, cache_dir=None, include_self: bool = True, me
     if path is not None:
         save_npy(path, idx)
     return idx
+
+
+def neighbor_indices(features, k: int, *, include_self: bool = True, metric: str = "euclidean",
+                     device="auto", chunk_size: int | None = None, progress: bool = False) -> np.ndarray:
+    """Indices (N, k) int64 of each example's ``k`` nearest neighbours among the same ``features``, nearest first.
+
+    Parameters
+    ----------
+    features : (N, D) array.
+    k : neighbourhood size (1 <= k <= N, or N - 1 without self).
+    include_self : True -> column 0 is the example itself and the other ``k - 1`` columns its nearest *other*
+        examples (the public SNLS code's convention: the query point is found in its own index). False -> ``k``
+        nearest other examples. Self is always first, so exact duplicates cannot push it out.
+    metric : ``"euclidean"`` (un-normalised features, as in the public code) or ``"cosine"``.
+    device, chunk_size, progress : passed to :func:`labnoise.neighbors.knn` (exact search).
+    """
+    X = check_features(features)
+    n = X.shape[0]
+    check_choice(metric, METRICS, name="metric")
+    if int(k) != k or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}.")
+    k = int(k)
+    k_max = n if include_self else n - 1
+    if k > k_max:
+        raise ValueError(f"k={k} is too large for {n} examples (at most {k_max} with include_self={include_self}); "
+                         "lower k.")
+    _, idx = knn(X, k, include_self=include_self, metric=metric, device=device, chunk_size=chunk_size,
+                 progress=progress)
+    return np.ascontiguousarray(idx, dtype=np.int64)

@@ -98,7 +98,7 @@ def sweep_plot(values, curves: dict, *, xlabel: str, ylabel: str = "accuracy (%)
 
 
 def gain_bars(acc: dict, *, title: str | None = None):
-    """Grouped bars from :func:`labnoise.methods.snls.compare_hosts`' ``acc``: one panel per host, a pair of bars
+    """Grouped bars from :func:`labnoise.experiments.snls.compare_hosts`' ``acc``: one panel per host, a pair of bars
     (plain, +SNLS; mean over seeds) per noise set."""
     plt = _plt()
     hosts = list(acc)

@@ -101,6 +101,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from labnoise import data, features, profiles, results, viz_snls
+from labnoise.experiments import snls as experiments
 from labnoise.methods import snls
 
 cfg = profiles.config("04_snls", profile, data_root=data_root, seed=seed, seeds=seeds, dataset=dataset,
@@ -135,7 +136,7 @@ clean, yte, classes = ds.train_labels, ds.test_labels, ds.classes
 print(f"{len(clean)} training / {len(yte)} test images, {Xtr.shape[1]}-d features")
 
 with run.timer("label_sets"):
-    label_sets, sources = snls.make_label_sets(cfg.dataset, Xtr, clean, cfg.noise_kinds, cfg.rates, seed=cfg.seed,
+    label_sets, sources = experiments.make_label_sets(cfg.dataset, Xtr, clean, cfg.noise_kinds, cfg.rates, seed=cfg.seed,
                                                reference=cfg.reference_labels, root=cfg.data_root,
                                                tsne_cache=True)
 run.metrics["label_sets"] = {kd: {r: {"realised_rate": round(float(np.mean(y != clean)), 4), "source": sources[kd][r]}
@@ -240,7 +241,7 @@ if cfg.sweep_train:
 
     def soft_ce(kk, a):  # test accuracy of soft CE on SNLS(k, alpha) targets; each (k, alpha) is trained once
         if (kk, a) not in memo:
-            memo[kk, a] = snls.train_host("ce", Xtr, snls.snls_targets(Xtr, noisy0, k=kk, alpha=a, neighbors=nbr),
+            memo[kk, a] = experiments.train_host("ce", Xtr, snls.snls_targets(Xtr, noisy0, k=kk, alpha=a, neighbors=nbr),
                                           Xte, yte, **ce_kw)
         return memo[kk, a]
 
@@ -277,7 +278,7 @@ from labnoise.methods.lra_diffusion import inference_name
 run.metrics["lra_inference"] = inference_name(cfg.lra_inference, cfg.lra_samples)
 print("LRA-Diffusion inference:", run.metrics["lra_inference"])
 with run.timer("hosts"):
-    out = snls.compare_hosts(Xtr, label_sets, Xte, yte, hosts=cfg.hosts, seeds=cfg.seeds, k=min(cfg.k, k_max),
+    out = experiments.compare_hosts(Xtr, label_sets, Xte, yte, hosts=cfg.hosts, seeds=cfg.seeds, k=min(cfg.k, k_max),
                              alpha=cfg.alpha, neighbors=nbr, host_kwargs=host_kwargs, device=cfg.device)
 run.metrics["accuracy"] = out["acc"]
 run.metrics["snls_gain"] = out["gain"]

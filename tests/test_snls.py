@@ -3,8 +3,8 @@ recover planted noise, including the wide-neighbourhood effect on a mislabelled 
 import numpy as np
 import pytest
 
-from labnoise.methods.snls import (compare_hosts, make_label_sets, neighbor_indices, neighbor_label_freq,
-                                   snls_targets, soft_label_accuracy, soften)
+from labnoise.experiments.snls import compare_hosts, make_label_sets
+from labnoise.methods.snls import neighbor_indices, neighbor_label_freq, snls_targets, soft_label_accuracy, soften
 
 
 def _brute_force(X, y, k, alpha, include_self, metric, C):

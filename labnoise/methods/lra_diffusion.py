@@ -220,7 +220,7 @@ class LRADiffusion:
         y : either (N,) integer noisy labels -> per-step label retrieval from the ``k`` nearest neighbours
             (original LRA-Diffusion), or (N, C) soft targets with rows summing to 1 (e.g. SNLS) -> used as is.
         neighbors : optional (N, >= k) int array of precomputed neighbour indices (nearest first, the example
-            itself first when ``include_self``), e.g. from :func:`labnoise.methods.snls.neighbor_indices`;
+            itself first when ``include_self``), e.g. from :func:`labnoise.neighbors.neighbor_indices`;
             computed with :func:`labnoise.neighbors.knn` otherwise (with ``val_fraction > 0``: among the
             training part only; precomputed neighbors are then refused). Only used with integer labels.
         """
@@ -491,7 +491,7 @@ class LRADiffusion:
 
 def _neighbor_table(X: np.ndarray, k: int, include_self: bool, device="auto") -> np.ndarray:
     """(N, k) int64 indices of each row's k nearest rows (Euclidean, exact, :func:`labnoise.neighbors.knn`)."""
-    from .snls import neighbor_indices
+    from ..neighbors import neighbor_indices
 
     return neighbor_indices(X, k, include_self=include_self, device=device)
 
