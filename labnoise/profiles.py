@@ -1,5 +1,7 @@
 """Profiles: ``smoke`` (embedded digits, pixels, seconds), ``offline`` (CIFAR-10 from a local data root,
-EfficientNet-Lite0 features, minutes on a CPU) and ``full`` (downloads, CLIP ViT-B/32, the papers' scale, GPU).
+EfficientNet-Lite0 features, minutes on a CPU) and ``full`` (downloads, CLIP ViT-B/32, a GPU). ``full`` runs the
+papers' data and encoder, not every paper's training budget: memorization uses frozen-feature heads, Table I a
+small CIFAR net for 40 epochs; each chapter says what its profiles run.
 
 Every chapter takes its defaults from :func:`config`; papermill parameters (or keyword overrides) replace
 single values. A value of ``None`` means "the profile's default".
