@@ -60,6 +60,14 @@ def data_root(root=None) -> Path:
     return Path.home() / ".cache" / "labnoise"
 
 
+def describe_root(root=None) -> str:
+    """Where the data root comes from, for pages and logs (never the builder's absolute path):
+    ``"the data_root parameter"``, ``"$LABNOISE_DATA"`` or ``"~/.cache/labnoise"``."""
+    if root is not None:
+        return "the data_root parameter"
+    return "$LABNOISE_DATA" if os.environ.get("LABNOISE_DATA") else "~/.cache/labnoise"
+
+
 @dataclass
 class Dataset:
     """Images as uint8 NHWC arrays, labels as int64, and the class names."""

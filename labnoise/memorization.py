@@ -46,7 +46,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ._io import save_json, save_npz
 from ._validation import check_features, check_labels, check_num_classes, rng
@@ -560,7 +559,6 @@ class HeadTrainer:
         if weights.shape != (k, n):
             raise ValueError(f"weights must have shape (len(runs), N) = {(k, n)}, got {weights.shape}.")
         dev = self.device
-        mlp = cfg.kind == "mlp"
         wts = torch.from_numpy(weights).to(dev)  # (k, N)
         orders = run_batch_orders(seed, runs, n, cfg.epochs)  # one (k, N) array per epoch
         ar_k = torch.arange(k, device=dev)[:, None]

@@ -54,8 +54,6 @@ if "google.colab" in sys.modules and importlib.util.find_spec("labnoise") is Non
                     "labnoise @ git+https://github.com/labnoise/labnoise"], check=True)
 
 # %%
-import os
-
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -63,9 +61,8 @@ from labnoise import data, evaluation, features, profiles, results, viz
 
 cfg = profiles.from_parameters("00_setup_data_encoders", globals())
 run = results.Results("00_setup_data_encoders", cfg, path=results_path)
-where = ("the data_root parameter" if cfg.data_root else "$LABNOISE_DATA" if os.environ.get("LABNOISE_DATA")
-         else "~/.cache/labnoise")
-print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoders {cfg.encoders}, data root from {where}")
+print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoders {cfg.encoders}, "
+      f"data root from {data.describe_root(cfg.data_root)}")
 
 # %% [markdown]
 # ## The images

@@ -105,7 +105,7 @@ if cfg.torch_threads:
 run = results.Results("01_memorization", cfg, path=results_path)
 root = data.data_root(cfg.data_root)
 print(f"profile {cfg.profile}: {cfg.dataset} + {cfg.encoder}, m={cfg.m} runs per label set, "
-      f"{cfg.head_kind} heads, data root {root}")
+      f"{cfg.head_kind} heads, data root from {data.describe_root(cfg.data_root)}")
 
 # %% [markdown]
 # ## Two label sets with the same transition matrix

@@ -81,7 +81,7 @@ cfg = profiles.config("02_cluster_based_noise", profile, data_root=data_root, se
                       r_start=r_start, explorer_ns=explorer_ns, device=device)
 run = results.Results("02_cluster_based_noise", cfg, path=results_path)
 print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoder {cfg.encoder}, rates {cfg.rates}, "
-      f"PMD type {cfg.pmd_kind}, data root {data.data_root(cfg.data_root)}")
+      f"PMD type {cfg.pmd_kind}, data root from {data.describe_root(cfg.data_root)}")
 
 # %% [markdown]
 # ## Fig 5: three kinds of noise on one blob
@@ -236,7 +236,7 @@ if data.has_files("reference", root=cfg.data_root):
     display(vn.top_flips(ref, cifar_names, k=5))
 else:
     print("Skipped: the paper's released label files are not in the data root "
-          f"({data.data_root(cfg.data_root)}); they are downloaded in the full profile, or copied from ../shared by "
+          f"({data.describe_root(cfg.data_root)}); they are downloaded in the full profile, or copied from ../shared by "
           ".ci/run (see the setup chapter).")
 
 # %% [markdown]

@@ -118,7 +118,7 @@ if cfg.threads:
 cfg.setdefault("seed", 0)
 run = results.Results("04_snls", cfg, path=results_path)
 print(f"profile {cfg.profile}: {cfg.dataset} + {cfg.encoder} features, k={cfg.k}, alpha={cfg.alpha}, "
-      f"training seeds {cfg.seeds}, data root {data.data_root(cfg.data_root)}")
+      f"training seeds {cfg.seeds}, data root from {data.describe_root(cfg.data_root)}")
 
 # %% [markdown]
 # ## Data, frozen features and noisy label sets

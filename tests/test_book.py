@@ -1,7 +1,5 @@
 """`labnoise book --profile smoke`: every chapter runs, every page is built, no error output."""
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
