@@ -49,7 +49,8 @@ def browser():
 
 def _pages(html: Path):
     return sorted(p.relative_to(html).as_posix() for p in [*html.glob("*.html"), *html.glob("*/*.html")]
-                  if p.name not in ("search.html", "genindex.html") and not p.name.startswith("_"))
+                  if p.name not in ("search.html", "genindex.html")
+                  and not p.relative_to(html).parts[0].startswith("_"))
 
 
 BUILDER_PATH = re.compile(r"(%s|/root/|/home/\w+/|/tmp/|PosixPath\()" % re.escape(str(ROOT)))
