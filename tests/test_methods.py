@@ -6,23 +6,13 @@ from labnoise.methods import CoTeaching, CoTeachingPlus, GCE, PLC, get_method
 from labnoise.methods.gce import gce_loss
 from labnoise.train import fit
 
+from _toy import blobs, symmetric
+
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _blobs(n, seed, d=20, c=5):
-    rng = np.random.default_rng(seed)
-    centres = np.random.default_rng(99).normal(size=(c, d)) * 1.2
-    y = rng.integers(0, c, n)
-    return (centres[y] + rng.normal(size=(n, d))).astype(np.float32), y
-
-
-def _symmetric(y, rate, c=5, seed=0):
-    rng = np.random.default_rng(seed)
-    flip = rng.random(len(y)) < rate
-    out = y.copy()
-    out[flip] = (y[flip] + rng.integers(1, c, flip.sum())) % c  # uniform over the other classes
-    return out
+_blobs, _symmetric = blobs, symmetric
 
 
 @pytest.fixture(scope="module")
