@@ -1,5 +1,4 @@
 """JoCoR and SIGUA: the joint loss, the selection, and robustness to planted symmetric noise."""
-import numpy as np
 import pytest
 import torch
 
