@@ -1,11 +1,15 @@
-"""Small torch helpers shared by the library: device resolution, seeding, CPU threads."""
+"""Small torch helpers shared by the library: device and precision resolution, seeding, CPU threads."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
+from pathlib import Path
 
 import numpy as np
+
+from ._validation import check_choice
 
 
 def resolve_device(device: str | None = "auto"):
@@ -61,3 +65,58 @@ def torch_threads(n: int | None):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+#: the compute precisions the package knows; a caller narrows them with ``allowed``
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def resolve_precision(precision: str, device, *, allowed=("auto", "fp32", "bf16")) -> str:
+    """The one precision resolver of the package: ``"fp32"``, ``"bf16"`` or ``"fp16"`` for ``device``.
+
+    ``precision`` is one of ``allowed`` (a subset of :data:`PRECISIONS`). Explicit values pass through;
+    ``"auto"`` is bf16 on a CUDA GPU that supports it (else fp16 when ``allowed`` has it, else fp32), bf16 on a
+    CPU with native bf16 matrix units (AVX512-BF16 or AMX, where bf16 matmuls are several times faster), and
+    fp32 everywhere else (other CPUs, MPS). ``device`` is a torch device or device string.
+    """
+    check_choice(precision, tuple(allowed), name="precision")
+    if precision != "auto":
+        return precision
+    import torch
+
+    dev = torch.device(device) if not isinstance(device, torch.device) else device
+    if dev.type == "cuda":
+        if torch.cuda.is_bf16_supported():
+            return "bf16"
+        return "fp16" if "fp16" in allowed else "fp32"
+    if dev.type == "cpu" and cpu_has_bf16():
+        return "bf16"
+    return "fp32"
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_bf16() -> bool:
+    """Whether this CPU has native bf16 matrix units (AVX512-BF16 / AMX) that oneDNN uses."""
+    import torch
+
+    try:
+        if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            return False
+    except Exception:  # pragma: no cover - builds without oneDNN
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux: trust oneDNN
+        return True
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def autocast(device, precision: str):
+    """The autocast context of a resolved ``precision`` on ``device`` (a no-op for fp32)."""
+    import torch
+
+    dev = torch.device(device) if not isinstance(device, torch.device) else device
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    return torch.autocast(dev.type, dtype=dtype)

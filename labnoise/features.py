@@ -171,33 +171,15 @@ def _check_indices(indices, n: int, where: str):
 
 
 def _resolve_precision(precision: str, dev) -> str:
-    check_choice(precision, ("auto", "fp32", "bf16", "fp16"), name="precision")
-    if precision != "auto":
-        return precision
-    import torch
+    from ._torch import resolve_precision  # the package's one resolver
 
-    if dev.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    if dev.type == "cpu" and _cpu_has_bf16():
-        return "bf16"
-    return "fp32"
+    return resolve_precision(precision, dev, allowed=("auto", "fp32", "bf16", "fp16"))
 
 
-@functools.lru_cache(maxsize=1)
 def _cpu_has_bf16() -> bool:
-    """Native bf16 matrix units (AVX512-BF16 / AMX): there bf16 inference is faster than fp32."""
-    import torch
+    from ._torch import cpu_has_bf16
 
-    try:
-        if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-            return False
-    except Exception:  # pragma: no cover
-        return False
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:  # not Linux: trust oneDNN
-        return True
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return cpu_has_bf16()
 
 
 def _image_size(spec: EncoderSpec, image_size):
@@ -434,10 +416,10 @@ def _pixels_pca(spec, ds, name, select, flip):
     if spec.n_components > train[0].size:
         raise ValueError(f"n_components={spec.n_components} exceeds the {train[0].size} pixel values per image "
                          f"of {name}; choose at most {train[0].size}.")
-    mean, comps = _pca_basis(_fingerprint(train), spec.n_components, train)
+    basis = _pca_basis(_fingerprint(train), spec.n_components, train)
 
     def compute(a, b, bar):
-        out = pixels.project(pixels.flatten(select(a, b), flip), mean, comps)
+        out = basis.transform(pixels.flatten(select(a, b), flip))
         bar.update(b - a)
         return out
 
@@ -453,7 +435,7 @@ def _pca_basis(fp: str, k: int, train: np.ndarray):
     if (fp, k) not in _PCA_MEMO:
         if len(_PCA_MEMO) > 4:
             _PCA_MEMO.clear()
-        _PCA_MEMO[(fp, k)] = pixels.fit_pca(train, k)
+        _PCA_MEMO[(fp, k)] = pixels.pca_basis(train, k)
     return _PCA_MEMO[(fp, k)]
 
 

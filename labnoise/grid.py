@@ -169,7 +169,8 @@ DIFFUSION_METHODS = ("lra_diffusion", "lra_snls")
 
 def lnl_cell(method: str, x, y_noisy, *, x_test, y_test, clean=None, rate=None, model="mlp",
              train_kwargs: dict | None = None, lra_kwargs: dict | None = None, snls_kwargs: dict | None = None,
-             neighbors=None, features=None, features_test=None, seed: int = 0, device="auto") -> dict:
+             neighbors=None, features=None, features_test=None, seed: int = 0, device="auto",
+             precision: str | None = None) -> dict:
     """Train one method on ``(x, y_noisy)`` and report test accuracy of the *last* epoch (no test-set selection).
 
     ``method``: a name of :data:`labnoise.methods.METHOD_NAMES` (trained with :func:`labnoise.train.fit`,
@@ -178,6 +179,10 @@ def lnl_cell(method: str, x, y_noisy, *, x_test, y_test, clean=None, rate=None, 
     methods need float features: ``features``/``features_test`` when given (e.g. CLIP features while the
     other methods train on pixels), else ``x``/``x_test``; they use ``neighbors`` (an (N, >= k) kNN table of
     those features) when given.
+
+    ``precision``: ``"fp32"``, ``"bf16"`` or ``"auto"`` (:func:`labnoise._torch.resolve_precision`) for every
+    learner of the cell; ``None`` keeps each learner's default (:func:`labnoise.train.fit`: fp32;
+    :class:`~labnoise.methods.lra_diffusion.LRADiffusion`: its ``precision`` in ``lra_kwargs``, default auto).
 
     Returns a JSON-able dict: ``test_acc``, ``train_acc_clean`` (when ``clean`` is given and the method reports
     it), ``test_acc_curve`` (per epoch, when available) and ``seconds``.
@@ -191,6 +196,11 @@ def lnl_cell(method: str, x, y_noisy, *, x_test, y_test, clean=None, rate=None, 
         x_test = x_test if features_test is None else features_test
         from .methods.snls import snls_targets
         kw = dict(lra_kwargs or {})
+        if precision is not None:
+            if kw.get("precision", precision) != precision:
+                raise ValueError(f"precision={precision!r} contradicts lra_kwargs['precision']="
+                                 f"{kw['precision']!r}; pass one of them.")
+            kw["precision"] = precision
         k = int(kw.get("k", 10))
         nb = None if neighbors is None else neighbors[:, :max(k, 1)]
         lra = LRADiffusion(seed=seed, device=device, progress=False, **kw)
@@ -203,15 +213,22 @@ def lnl_cell(method: str, x, y_noisy, *, x_test, y_test, clean=None, rate=None, 
             lra.fit(x, tgt)
         else:
             lra.fit(x, y_noisy, neighbors=nb if nb is not None and nb.shape[1] >= k else None)
-        return {"test_acc": float(lra.score(x_test, y_test)), "seconds": round(time.perf_counter() - t0, 2)}
+        return {"test_acc": float(lra.score(x_test, y_test)), "seconds": round(time.perf_counter() - t0, 2),
+                "precision": lra.precision_}
 
     from .methods import get_method
     from .train import fit
     m = get_method(method, noise_rate=rate) if method.startswith("coteaching") else get_method(method)
+    tkw = dict(train_kwargs or {})
+    if precision is not None:
+        if tkw.get("precision", precision) != precision:
+            raise ValueError(f"precision={precision!r} contradicts train_kwargs['precision']="
+                             f"{tkw['precision']!r}; pass one of them.")
+        tkw["precision"] = precision
     res = fit(model, x, y_noisy, method=m, x_test=x_test, y_test=y_test, clean_labels=clean, seed=seed,
-              device=device, progress=False, **(train_kwargs or {}))
+              device=device, progress=False, **tkw)
     out = {"test_acc": res.final["test_acc"], "seconds": round(time.perf_counter() - t0, 2),
-           "test_acc_curve": [r.get("test_acc") for r in res.history]}
+           "test_acc_curve": [r.get("test_acc") for r in res.history], "precision": res.precision}
     if "train_acc_clean" in res.final:
         out["train_acc_clean"] = res.final["train_acc_clean"]
     if "plc_label_acc" in res.final:
@@ -229,7 +246,7 @@ def _jsonable(v) -> bool:
 
 def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean=None, cache_dir=None,
                  params=None, method_params: dict | None = None, progress: bool = True,
-                 **cell_kwargs) -> list[dict]:
+                 precision: str | None = None, **cell_kwargs) -> list[dict]:
     """:func:`run_grid` over ``methods x label_sets x seeds`` with :func:`lnl_cell`.
 
     ``label_sets`` maps ``(noise_name, rate) -> noisy labels`` (e.g. ``{("pmd", 0.35): y1, ("cbn", 0.35): y2}``);
@@ -237,6 +254,8 @@ def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean=N
     Only the cells whose label set exists are run (a missing combination is skipped, not faked). The cache
     fingerprint of each cell includes ``params``, a hash of its noisy labels and ``method_params[method]``
     (settings that concern one method only, so that changing them does not retrain the others).
+    ``precision`` goes to every :func:`lnl_cell` and is part of every cell's key (a bf16 cell is never
+    reused for an fp32 run, nor the other way round).
     """
     noises = sorted({k[0] for k in label_sets}, key=lambda n: list(dict.fromkeys(k[0] for k in label_sets)).index(n))
     rates = sorted({float(k[1]) for k in label_sets})
@@ -244,7 +263,7 @@ def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean=N
 
     def fn(method, noise, rate, seed):
         return lnl_cell(method, x, keyed[(noise, rate)], x_test=x_test, y_test=y_test, clean=clean, rate=rate,
-                        seed=seed, **cell_kwargs)
+                        seed=seed, precision=precision, **cell_kwargs)
 
     # The cell key covers everything a cell receives: the arrays by content, every keyword of lnl_cell
     # (model, training/LRA/SNLS settings, neighbour table, side features, device), the shared params, the
@@ -256,7 +275,7 @@ def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean=N
         return None if a is None else content_hash(np.asarray(a), length=16)
 
     inputs = {"x": _id(x), "x_test": _id(x_test), "y_test": _id(y_test), "clean": _id(clean),
-              "labnoise": __version__}
+              "labnoise": __version__, "precision": precision}
     kw_key = {}
     for name, val in sorted(cell_kwargs.items()):
         is_array = hasattr(val, "shape") and hasattr(val, "dtype")

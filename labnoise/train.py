@@ -95,6 +95,7 @@ class FitResult:
     train_indices: np.ndarray
     val_indices: np.ndarray | None = None
     seconds: float = 0.0
+    precision: str = "fp32"         # the resolved compute precision of training ("fp32" or "bf16")
 
     @property
     def model(self):
@@ -105,8 +106,11 @@ class FitResult:
         """The history row of the selected epoch."""
         return self.history[self.selected_epoch - 1] if self.history else {}
 
-    def predict_proba(self, x, device="auto", batch_size: int = 1024, model: int = 0) -> np.ndarray:
-        return predict_proba(self.models[model], x, device=device, batch_size=batch_size)
+    def predict_proba(self, x, device="auto", batch_size: int = 1024, model: int = 0,
+                      precision: str | None = None) -> np.ndarray:
+        """Softmax of model ``model`` on ``x``, by default in the precision it was trained in."""
+        return predict_proba(self.models[model], x, device=device, batch_size=batch_size,
+                             precision=self.precision if precision is None else precision)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -170,42 +174,39 @@ def _prep(xb, lane, augment=None, gen=None):
 # ----------------------------------------------------------------------------------------------------------
 # prediction
 # ----------------------------------------------------------------------------------------------------------
-def predict_proba(model, x, device="auto", batch_size: int = 1024) -> np.ndarray:
-    """Softmax probabilities (N, C) float32 of ``model`` on ``x`` (features or uint8 images), eval mode."""
-    from ._torch import resolve_device
+def predict_proba(model, x, device="auto", batch_size: int = 1024, *, precision: str = "fp32") -> np.ndarray:
+    """Softmax probabilities (N, C) float32 of ``model`` on ``x`` (features or uint8 images), eval mode.
+
+    ``precision``: ``"fp32"``, ``"bf16"`` (autocast of the forward pass; the softmax is float32) or ``"auto"``
+    (see :func:`labnoise._torch.resolve_precision`)."""
+    from ._torch import resolve_device, resolve_precision
 
     lane = lane_of(x)
     dev = resolve_device(device)
+    prec = resolve_precision(precision, dev)
     model = model.to(dev)
     X = _to_device_inputs(x, lane, dev)
-    return _predict(model, X, lane, batch_size).cpu().numpy()
+    return _predict(model, X, lane, batch_size, prec).cpu().numpy()
 
 
-def _predict(model, X, lane, batch_size=1024):
+def _predict(model, X, lane, batch_size=1024, precision="fp32"):
     import torch
+
+    from ._torch import autocast
     was = model.training
     model.eval()
     out = []
-    with torch.no_grad(), _autocast(X.device):
+    with torch.no_grad(), autocast(X.device, precision):
         for s in range(0, X.shape[0], batch_size):
             out.append(torch.softmax(model(_prep(X[s:s + batch_size], lane)).float(), dim=1))
     model.train(was)
     return torch.cat(out) if out else torch.empty(0)
 
 
-def accuracy(model, x, y, device="auto", batch_size: int = 1024) -> float:
+def accuracy(model, x, y, device="auto", batch_size: int = 1024, *, precision: str = "fp32") -> float:
     """Top-1 accuracy of ``model`` on ``(x, y)``."""
     y = check_labels(y, name="y", length=len(x))
-    return float((predict_proba(model, x, device, batch_size).argmax(1) == y).mean())
-
-
-def _autocast(device):
-    import contextlib
-
-    import torch
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+    return float((predict_proba(model, x, device, batch_size, precision=precision).argmax(1) == y).mean())
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -217,7 +218,7 @@ def fit(model, x, y, *, method="ce", x_test=None, y_test=None, clean_labels=None
         augment: str | None = None, seed: int = 0, device="auto", hooks=(), progress: bool = True,
         num_classes: int | None = None, val_fraction: float = 0.0, select: str = "last",
         eval_every: int = 1, eval_batch_size: int = 1024, model_kwargs: dict | None = None,
-        threads: int | None = None) -> FitResult:
+        threads: int | None = None, precision: str = "fp32") -> FitResult:
     """Train ``model`` on ``(x, y)`` with ``method``; return a :class:`FitResult`.
 
     Parameters
@@ -252,6 +253,12 @@ def fit(model, x, y, *, method="ce", x_test=None, y_test=None, clean_labels=None
     model_kwargs : extra arguments for :func:`labnoise.models.build_model` when ``model`` is a name.
     threads : torch CPU threads for this call (restored afterwards); None leaves torch's setting. On small,
         shared CPUs ``threads=1`` is often much faster for MLP heads (no OpenMP spin contention).
+    precision : {"fp32", "bf16", "auto"}. ``"bf16"``: the forward pass runs under bfloat16 autocast (CPU or
+        GPU; on CPUs with AMX / AVX512-BF16 an MLP head epoch takes about half the time), the logits are cast
+        back to float32 before the method's loss, and parameters, gradients and optimiser state stay float32.
+        The test/validation evaluation runs in the same precision. ``"auto"``: bf16 on GPUs and CPUs with
+        native bf16 matrix units, else fp32 (:func:`labnoise._torch.resolve_precision`). Part of what a seed
+        reproduces: same seed, device and precision -> identical history.
 
     Returns
     -------
@@ -266,10 +273,10 @@ def fit(model, x, y, *, method="ce", x_test=None, y_test=None, clean_labels=None
 
 def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_size, lr, optimizer, momentum,
          weight_decay, schedule, milestones, gamma, augment, seed, device, hooks, progress, num_classes,
-         val_fraction, select, eval_every, eval_batch_size, model_kwargs, threads, **_):
+         val_fraction, select, eval_every, eval_batch_size, model_kwargs, threads, precision, **_):
     import torch
 
-    from ._torch import resolve_device, seed_everything, torch_generator
+    from ._torch import autocast, resolve_device, resolve_precision, seed_everything, torch_generator
     from .methods import get_method
     from .methods.standard import Method
 
@@ -333,6 +340,7 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
     method = copy.deepcopy(method)  # per-run state never leaks between fits
 
     dev = resolve_device(device)
+    prec = resolve_precision(precision, dev)
     seed = int(seed)
     seed_everything(seed)
 
@@ -382,7 +390,7 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
 
     state = TrainState(epochs=epochs, steps_per_epoch=steps_per_epoch, num_classes=C, n_train=n_tr, device=dev,
                        lane=lane, models=models, labels=Y, clean_labels=Yclean, method=method)
-    state.predict_train = lambda i=0: _predict(models[i], X, lane, eval_batch_size)
+    state.predict_train = lambda i=0: _predict(models[i], X, lane, eval_batch_size, prec)
     hooks = list(hooks)
     needs_emb = bool(getattr(method, "needs_embeddings", False))
     if needs_emb:
@@ -410,13 +418,13 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
             idx = order[b * batch_size:(b + 1) * batch_size]
             state.batch_indices = idx
             xb = _prep(X[idx], lane, augment, aug_gen)
-            with _autocast(dev):
+            with autocast(dev, prec):
                 if needs_emb:
                     pairs = [m.forward_features(xb) for m in models]
-                    state.embeddings = [p[0] for p in pairs]
-                    logits = [p[1] for p in pairs]
+                    state.embeddings = [p[0].float() for p in pairs]
+                    logits = [p[1].float() for p in pairs]
                 else:
-                    logits = [m(xb) for m in models]
+                    logits = [m(xb).float() for m in models]  # the loss is computed in float32
             state.logits = logits
             loss = method.loss(logits, Y[idx], state)
             opt.zero_grad(set_to_none=True)
@@ -440,9 +448,9 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
             row["train_acc_clean"] = float(hit_clean) / seen
         method.on_epoch_end(state)
         if Xval is not None:
-            row["val_acc_noisy"] = _acc(models[0], Xval, Yval, lane, eval_batch_size)
+            row["val_acc_noisy"] = _acc(models[0], Xval, Yval, lane, eval_batch_size, prec)
         if Xtest is not None and ((epoch + 1) % eval_every == 0 or epoch + 1 == epochs):
-            accs = [_acc(m, Xtest, Ytest, lane, eval_batch_size) for m in models]
+            accs = [_acc(m, Xtest, Ytest, lane, eval_batch_size, prec) for m in models]
             row["test_acc"] = accs[0]
             if len(accs) > 1:
                 row["test_acc_models"] = accs
@@ -465,11 +473,12 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
     for m in models:
         m.eval()
     return FitResult(models=models, history=history, method=method, lane=lane, selected_epoch=selected,
-                     train_indices=tr_idx, val_indices=val_idx, seconds=time.perf_counter() - t_start)
+                     train_indices=tr_idx, val_indices=val_idx, seconds=time.perf_counter() - t_start,
+                     precision=prec)
 
 
-def _acc(model, X, Y, lane, batch_size):
-    p = _predict(model, X, lane, batch_size)
+def _acc(model, X, Y, lane, batch_size, precision="fp32"):
+    p = _predict(model, X, lane, batch_size, precision)
     return float((p.argmax(1) == Y).float().mean())
 
 

@@ -90,6 +90,13 @@ def test_lnl_grid_trains_and_caches(tmp_path):
         fourth = run_lnl_grid(x, sets, ["ce", "coteaching+"], [0], method_params={"coteaching+": {"v": 2}}, **kw)
         assert [(r["method"], r["cached"]) for r in fourth] == [("ce", True), ("ce", True), ("coteaching+", False),
                                                                 ("coteaching+", False)]
+        # the precision is part of every cell's key: bf16 cells are not fp32 cells
+        fifth = run_lnl_grid(x, sets, ["ce"], [0], precision="bf16", **kw)
+        assert [r["cached"] for r in fifth] == [False, False]
+        assert all(r["metrics"]["precision"] == "bf16" for r in fifth)
+        assert all(r["cached"] for r in run_lnl_grid(x, sets, ["ce"], [0], precision="bf16", **kw))
+        # one file per cell: going back to the default precision recomputes rather than reusing the bf16 cell
+        assert not any(r["cached"] for r in run_lnl_grid(x, sets, ["ce"], [0], **kw))
 
 
 def test_chapter03_helpers():

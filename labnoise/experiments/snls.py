@@ -79,7 +79,8 @@ def _standardize(train, test):
 
 def train_host(host: str, train_features, targets, test_features, test_labels, *, seed: int = 0,
                epochs: int = 20, batch_size: int = 256, lr: float = 1e-3, hidden: int = 512,
-               neighbors=None, lra: dict | None = None, device="auto", progress: bool = False) -> float:
+               neighbors=None, lra: dict | None = None, device="auto", precision: str | None = None,
+               progress: bool = False) -> float:
     """Train ``host`` on (features, targets) and return its test accuracy in %.
 
     Parameters
@@ -93,6 +94,8 @@ def train_host(host: str, train_features, targets, test_features, test_labels, *
     neighbors : optional precomputed neighbour table for LRA-Diffusion's retrieval (first ``k`` columns used).
     lra : extra keyword arguments for :class:`LRADiffusion` (e.g. ``{"k": 10, "inference": "zero"}``; default
         inference: deterministic DDIM from y_T = 0, as the public code).
+    precision : ``"fp32"``, ``"bf16"`` or ``"auto"`` for either host; ``None`` keeps each host's default
+        (:func:`labnoise.train.fit`: fp32; LRA-Diffusion: ``lra["precision"]``, default auto).
     """
     check_choice(host, HOSTS, name="host")
     Xtr = check_features(train_features)
@@ -106,13 +109,18 @@ def train_host(host: str, train_features, targets, test_features, test_labels, *
         a, b = _standardize(Xtr, Xte)
         res = fit("mlp", a, t, epochs=epochs, batch_size=batch_size, lr=lr, optimizer="adam", weight_decay=0.0,
                   seed=seed, device=device, progress=progress, num_classes=C,
-                  model_kwargs={"hidden": (int(hidden),)})
+                  model_kwargs={"hidden": (int(hidden),)}, precision=precision or "fp32")
         return 100.0 * float(np.mean(res.predict_proba(b, device=device).argmax(1) == yte))
     from ..methods.lra_diffusion import LRADiffusion
 
     kw = dict(lra or {})
     kw.setdefault("epochs", epochs)
     kw.setdefault("batch_size", batch_size)
+    if precision is not None:
+        if kw.get("precision", precision) != precision:
+            raise ValueError(f"precision={precision!r} contradicts lra['precision']={kw['precision']!r}; "
+                             "pass one of them.")
+        kw["precision"] = precision
     model = LRADiffusion(seed=seed, device=device, progress=progress, **kw)
     if t.ndim == 1 and neighbors is not None:
         model.fit(Xtr, t, neighbors=neighbors)
@@ -123,7 +131,8 @@ def train_host(host: str, train_features, targets, test_features, test_labels, *
 
 def compare_hosts(train_features, label_sets: dict, test_features, test_labels, *, hosts=HOSTS, seeds=(0,),
                   k: int = 100, alpha: float = 0.3, neighbors=None, num_classes: int | None = None,
-                  host_kwargs: dict | None = None, device="auto", progress: bool = True) -> dict:
+                  host_kwargs: dict | None = None, device="auto", precision: str | None = None,
+                  progress: bool = True) -> dict:
     """Test accuracy of every host with and without SNLS targets on every noisy label set, and the gain.
 
     Parameters
@@ -135,6 +144,7 @@ def compare_hosts(train_features, label_sets: dict, test_features, test_labels, 
     seeds : training seeds (the label sets are fixed; each seed retrains both variants).
     k, alpha : SNLS settings; ``neighbors`` (N, >= k) from :func:`neighbor_indices` avoids a new search.
     host_kwargs : ``{host: kwargs for train_host}``.
+    precision : passed to :func:`train_host` for every host (``None``: each host's default).
 
     Returns
     -------
@@ -165,6 +175,7 @@ def compare_hosts(train_features, label_sets: dict, test_features, test_labels, 
         if key not in softs:
             softs[key] = snls_targets(Xtr, noisy, k=k, alpha=alpha, num_classes=num_classes, neighbors=neighbors)
         kw = dict(host_kwargs.get(h, {}))
+        kw.setdefault("precision", precision)
         plain = train_host(h, Xtr, noisy, test_features, test_labels, seed=s, neighbors=neighbors, device=device, **kw)
         snls = train_host(h, Xtr, softs[key], test_features, test_labels, seed=s, device=device, **kw)
         node = acc.setdefault(h, {})

@@ -227,7 +227,7 @@ class LRADiffusion:
         import torch
         from tqdm.auto import tqdm
 
-        from .._torch import resolve_device, torch_generator
+        from .._torch import resolve_device, resolve_precision, torch_generator
 
         self._check_params()
         X = check_features(features)
@@ -285,7 +285,7 @@ class LRADiffusion:
                 nbr = nbr[tr_idx]
         dev = resolve_device(self.device)
         self.device_ = dev
-        self.precision_ = _resolve_precision(self.precision, dev)
+        self.precision_ = resolve_precision(self.precision, dev)
 
         if self.standardize:
             mu = X[tr_idx].mean(0)
@@ -476,13 +476,9 @@ class LRADiffusion:
         self._sqrt_abar = (abar.sqrt(), (1.0 - abar).sqrt())
 
     def _autocast(self):
-        import contextlib
+        from .._torch import autocast
 
-        import torch
-
-        if self.precision_ == "bf16":
-            return torch.autocast(self.device_.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        return autocast(self.device_, self.precision_)
 
     def _check_fitted(self):
         if not hasattr(self, "model_"):
@@ -494,21 +490,3 @@ def _neighbor_table(X: np.ndarray, k: int, include_self: bool, device="auto") ->
     from ..neighbors import neighbor_indices
 
     return neighbor_indices(X, k, include_self=include_self, device=device)
-
-
-def _resolve_precision(precision: str, dev) -> str:
-    """``"auto"`` -> bf16 on CUDA and on CPUs with native bf16 matmuls, else fp32."""
-    if precision != "auto":
-        return precision
-    if dev.type == "cuda":
-        return "bf16"
-    if dev.type == "cpu":
-        try:
-            import torch
-
-            if torch.backends.cpu.get_cpu_capability() in ("AVX512_BF16", "AMX") or \
-                    torch.ops.mkldnn._is_mkldnn_bf16_supported():
-                return "bf16"
-        except Exception:  # pragma: no cover
-            pass
-    return "fp32"
