@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import copy
 
+from ._validation import check_rate
+from .data import DATASETS, LABEL_SETS
+from .features import ENCODERS
+
 PROFILE_NAMES = ("smoke", "offline", "full")
 
-#: Settings every chapter shares, per profile.
+#: Settings several chapters share, per profile; each chapter names the ones it takes (``common=``).
 COMMON = {
     "smoke": {"dataset": "digits", "encoder": "pixels", "device": "auto", "seeds": [0], "data_root": None},
     "offline": {"dataset": "cifar10", "encoder": "efficientnet-lite0", "device": "auto", "seeds": [0, 1, 2],
@@ -25,23 +29,26 @@ COMMON = {
 }
 
 
-def _per_profile(shared: dict, *, smoke: dict, offline: dict, full: dict) -> dict[str, dict]:
-    """One chapter's settings: those ``shared`` by every profile, plus each profile's own."""
-    return {"smoke": {**shared, **smoke}, "offline": {**shared, **offline}, "full": {**shared, **full}}
+def _per_profile(shared: dict, *, common: tuple = ("dataset", "encoder", "device", "seeds", "data_root"),
+                 smoke: dict, offline: dict, full: dict) -> dict[str, dict]:
+    """One chapter's settings: the ``common`` ones it takes from :data:`COMMON`, those ``shared`` by every
+    profile, plus each profile's own (later ones win)."""
+    own = {"smoke": smoke, "offline": offline, "full": full}
+    return {p: {**{k: COMMON[p][k] for k in common}, **shared, **own[p]} for p in PROFILE_NAMES}
 
 
 #: Per-chapter settings, per profile. Each chapter owns its block.
 CHAPTERS: dict[str, dict[str, dict]] = {
     # ---- 00_setup_data_encoders ------------------------------------------------------------------------------
     "00_setup_data_encoders": _per_profile(
-        {"seed": 0, "knn_k": 10, "knn_references": None},
+        {"seed": 0, "knn_k": 10, "knn_references": None}, common=("dataset", "device", "data_root"),
         smoke={"encoders": ["pixels"], "tsne_points": 1000, "grid_images": 16},
         offline={"encoders": ["pixels", "efficientnet-lite0"], "tsne_points": 10000, "grid_images": 24},
         full={"encoders": ["pixels", "efficientnet-lite0", "clip"], "tsne_points": 50000, "grid_images": 24}),
     # ---- 01_memorization -------------------------------------------------------------------------------------
     "01_memorization": _per_profile(
         {"seed": 0, "keep": 0.7, "threshold": 0.6, "low_mem": 0.2, "label_set": "random1", "standin_rate": 0.173,
-         "benchmark_runs": 8},
+         "benchmark_runs": 8}, common=("dataset", "encoder", "device", "data_root"),
         smoke={"m": 40, "head_kind": "random_features", "hidden": 1024, "epochs": 30, "lr": 0.003,
                "batch_size": 128, "matmul_dtype": "float32", "chunk_size": 40, "pca_dim": None,
                "tsne_points": 2000, "benchmark_examples": 1000, "torch_threads": 1, "checkpoint": False},
@@ -55,6 +62,7 @@ CHAPTERS: dict[str, dict[str, dict]] = {
     "02_cluster_based_noise": _per_profile(
         {"seed": 0, "rates": [0.35, 0.7], "pmd_kind": "I", "pmd_epochs": None, "tsne_points": None,
          "blob_points": 2000, "blob_rate": 0.2, "blob_n": 10, "r_start": 2.0},
+        common=("dataset", "encoder", "device", "data_root"),
         smoke={"pmd_hidden": 128, "explorer_ns": [1, 2, 4, 8, 16, 32, 64]},
         offline={"pmd_hidden": 256, "explorer_ns": [5, 10, 20, 40, 80, 160, 320]},
         full={"pmd_hidden": 256, "explorer_ns": [5, 10, 20, 40, 80, 160, 320]}),
@@ -74,7 +82,7 @@ CHAPTERS: dict[str, dict[str, dict]] = {
               "cache_dir": "auto"}),
     # ---- 04_snls ---------------------------------------------------------------------------------------------
     "04_snls": _per_profile(
-        {"k": 100, "alpha": 0.3, "noise_kinds": ["cbn", "pmd"], "rates": [0.35, 0.7],
+        {"seed": 0, "k": 100, "alpha": 0.3, "noise_kinds": ["cbn", "pmd"], "rates": [0.35, 0.7],
          "reference_labels": "auto", "alpha_sweep": [0.0, 0.1, 0.3, 0.5, 0.7, 1.0], "sweep_train": True,
          "hosts": ["ce", "lra_diffusion"], "lra_k": 10, "lra_inference": "zero", "lra_samples": 1,
          "lra_avg_samples": [1, 5, 10],
@@ -116,6 +124,7 @@ CHAPTERS: dict[str, dict[str, dict]] = {
          "batch_size": 128, "encoder_batch_size": 1024, "encoder_weight_decay": 0.0001, "embed_dim": 512,
          "simifeat_k": 10, "simifeat_passes": 5, "simifeat_variant": "rank1", "cl_folds": 5, "cl_model": "mlp",
          "aum_percentile": 99.0, "map_points": 1500, "figure_examples": 40, "alphas": [0.0, 0.05, 0.5]},
+        common=("encoder", "device", "seeds", "data_root"),
         smoke={"settings": ["digits/sym-0.6", "digits/asym-0.3", "digits/inst-0.4"], "epochs": 10,
                "encoder_epochs": 10, "encoder_lr": 0.0001, "cores_epochs": 9, "cl_epochs": 5,
                "gammas": [0.05, 0.1, 0.2], "seeds": [0], "threads": 1},
@@ -154,8 +163,7 @@ def config(chapter: str, profile: str = "smoke", **overrides) -> Config:
         raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILE_NAMES)}.")
     if chapter not in CHAPTERS:
         raise ValueError(f"unknown chapter {chapter!r}; choose one of: {', '.join(CHAPTERS)}.")
-    cfg = Config(copy.deepcopy(COMMON[profile]))
-    cfg.update(copy.deepcopy(CHAPTERS[chapter][profile]))
+    cfg = Config(copy.deepcopy(CHAPTERS[chapter][profile]))
     extra = []
     for k, v in overrides.items():
         if v is None:
@@ -163,6 +171,7 @@ def config(chapter: str, profile: str = "smoke", **overrides) -> Config:
         if k not in cfg:
             extra.append(k)
         cfg[k] = v
+    check_data_choices(cfg, chapter=chapter)
     cfg["profile"] = profile
     cfg["chapter"] = chapter
     if extra:
@@ -170,13 +179,130 @@ def config(chapter: str, profile: str = "smoke", **overrides) -> Config:
     return cfg
 
 
+#: the noise kinds of chapters 03 and 04 (parameters ``noises`` / ``noise_kinds``)
+TABLE_I_NOISES = ("pmd", "cbn")
+#: the human label sets a chapter may name (CIFAR-N; "clean" is not noise)
+HUMAN_LABEL_SETS = {"cifar10": tuple(s for s in LABEL_SETS["cifar10n"] if s != "clean"),
+                    "cifar100": tuple(s for s in LABEL_SETS["cifar100n"] if s != "clean")}
+
+
+def _bad(chapter, name, value, want: str) -> ValueError:
+    got = "" if repr(value) in want else f" (got {value!r})"
+    return ValueError(f"parameter {name} of chapter {chapter}: {want}{got}; set another value "
+                      f"(`labnoise run {chapter} -p {name} VALUE`) or None for the profile's default.")
+
+
+def _check_encoder(chapter, name, value):
+    if not isinstance(value, str) or value.partition(":")[0] not in ENCODERS:
+        raise _bad(chapter, name, value, f"unknown encoder {value!r}; choose one of {', '.join(ENCODERS)} "
+                                         "(pixels:pcaN and clip:MODEL[:PRETRAINED] take options)")
+
+
+def _check_int(chapter, name, value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad(chapter, name, value, "expected an integer seed")
+
+
+def _check_rates(chapter, name, value, *, allow_empty: bool = False):
+    if not isinstance(value, (list, tuple)) or (not value and not allow_empty):
+        raise _bad(chapter, name, value, "expected a non-empty list of noise rates, e.g. [0.35, 0.7]")
+    for r in value:
+        if isinstance(r, bool):
+            raise _bad(chapter, name, value, "noise rates are numbers, not booleans")
+        try:
+            check_rate(r, name=f"each of {name}")
+        except ValueError as e:
+            raise _bad(chapter, name, value, str(e)) from None
+        if float(r) == 0.0:
+            raise _bad(chapter, name, value, "a noise rate of 0 flips nothing; use rates in (0, 1)")
+
+
+def check_data_choices(cfg: dict, *, chapter: str = "this chapter") -> None:
+    """Raise one ValueError naming the parameter, its value and the values it may take, for every data choice
+    of ``cfg`` that the package does not know: ``dataset``, ``encoder`` / ``encoders``, ``seed`` / ``seeds``,
+    ``rates`` / ``sym_rates`` / ``asym_rates``, ``noises`` / ``noise_kinds``, ``label_set``, ``settings`` (06),
+    ``use_reference`` / ``reference_labels``. :func:`config` calls it, so a chapter fails in its first cell."""
+    get = cfg.get
+    if "dataset" in cfg and get("dataset") not in DATASETS:
+        raise _bad(chapter, "dataset", get("dataset"),
+                   f"unknown dataset {get('dataset')!r}; choose one of {', '.join(DATASETS)}")
+    if "encoder" in cfg:
+        _check_encoder(chapter, "encoder", get("encoder"))
+    if "encoders" in cfg:
+        if not isinstance(get("encoders"), (list, tuple)) or not get("encoders"):
+            raise _bad(chapter, "encoders", get("encoders"), f"expected a non-empty list of encoders from {ENCODERS}")
+        for e in get("encoders"):
+            _check_encoder(chapter, "encoders", e)
+    if "seed" in cfg:
+        _check_int(chapter, "seed", get("seed"))
+    if "noise_seed" in cfg:
+        _check_int(chapter, "noise_seed", get("noise_seed"))
+    if "seeds" in cfg:
+        seeds = get("seeds")
+        if not isinstance(seeds, (list, tuple)) or not seeds:
+            raise _bad(chapter, "seeds", seeds, "expected a non-empty list of integer seeds, e.g. [0, 1, 2]")
+        if any(isinstance(sd, bool) or not isinstance(sd, int) for sd in seeds):
+            raise _bad(chapter, "seeds", seeds, "expected a non-empty list of integer seeds, e.g. [0, 1, 2]")
+    if "rates" in cfg:
+        _check_rates(chapter, "rates", get("rates"))
+    for name in ("sym_rates", "asym_rates"):
+        if name in cfg:
+            _check_rates(chapter, name, get(name), allow_empty=True)
+    if "sym_rates" in cfg and "asym_rates" in cfg and not (get("sym_rates") or get("asym_rates")):
+        raise _bad(chapter, "sym_rates", get("sym_rates"), "sym_rates and asym_rates are both empty: nothing to run")
+    for name in ("noises", "noise_kinds"):
+        if name in cfg:
+            v = get(name)
+            if not isinstance(v, (list, tuple)) or not v or any(x not in TABLE_I_NOISES for x in v):
+                raise _bad(chapter, name, v, f"expected a non-empty list from {list(TABLE_I_NOISES)}")
+    if "label_set" in cfg:
+        v = get("label_set")
+        allowed = HUMAN_LABEL_SETS.get(get("dataset"))
+        if allowed is None:  # no human labels for this dataset (digits): any known name, the stand-in is used
+            allowed = tuple(dict.fromkeys(x for sets in HUMAN_LABEL_SETS.values() for x in sets))
+        if v not in allowed:
+            raise _bad(chapter, "label_set", v, f"expected a human label set of {get('dataset')}: one of "
+                                                f"{', '.join(allowed)}")
+    if "use_reference" in cfg and not isinstance(get("use_reference"), bool):
+        raise _bad(chapter, "use_reference", get("use_reference"), "expected True or False")
+    if "reference_labels" in cfg and get("reference_labels") not in ("auto", True, False):
+        raise _bad(chapter, "reference_labels", get("reference_labels"), "expected 'auto', True or False")
+    if "settings" in cfg:
+        v = get("settings")
+        if not isinstance(v, (list, tuple)) or not v:
+            raise _bad(chapter, "settings", v, "expected a non-empty list such as ['cifar10/sym-0.6']")
+        for s in v:
+            _check_setting(chapter, s)
+
+
+def _check_setting(chapter, setting):
+    from .detect.compare import parse_setting  # torch-free; imported here so that the runner stays light
+
+    try:
+        name, kind, rate = parse_setting(setting) if isinstance(setting, str) else (None, None, None)
+    except ValueError as e:
+        raise _bad(chapter, "settings", setting, str(e)) from None
+    human = {"cifar10n": LABEL_SETS["cifar10n"], "cifar100n": LABEL_SETS["cifar100n"]}
+    if name in human:
+        if kind not in human[name] or kind == "clean":
+            raise _bad(chapter, "settings", setting, f"{name} has the label sets "
+                                                     f"{', '.join(x for x in human[name] if x != 'clean')}")
+    elif name in DATASETS:
+        if rate is None:
+            raise _bad(chapter, "settings", setting, "a generated setting needs a rate, e.g. 'cifar10/sym-0.6'")
+        _check_rates(chapter, "settings", [rate])
+    else:
+        raise _bad(chapter, "settings", setting, f"the part before '/' must be one of "
+                                                 f"{', '.join(DATASETS + tuple(human))}")
+
+
 def known_settings(chapter: str) -> set[str]:
-    """Every setting name ``chapter`` has under any profile (its shared settings, each profile's own, COMMON)."""
+    """Every setting name ``chapter`` has under any profile: the names its parameters cell lists."""
     if chapter not in CHAPTERS:
         raise ValueError(f"unknown chapter {chapter!r}; choose one of: {', '.join(CHAPTERS)}.")
     names = set()
     for p in PROFILE_NAMES:
-        names |= set(COMMON[p]) | set(CHAPTERS[chapter][p])
+        names |= set(CHAPTERS[chapter][p])
     return names
 
 

@@ -94,12 +94,7 @@ import torch
 from labnoise import data, features, memorization as mem, profiles, results, viz
 from labnoise import viz_memorization as vm
 
-cfg = profiles.config("01_memorization", profile, data_root=data_root, seed=seed, dataset=dataset, encoder=encoder,
-                      device=device, m=m, keep=keep, head_kind=head_kind, hidden=hidden, epochs=epochs, lr=lr,
-                      batch_size=batch_size, matmul_dtype=matmul_dtype, chunk_size=chunk_size, pca_dim=pca_dim,
-                      threshold=threshold, low_mem=low_mem, label_set=label_set, standin_rate=standin_rate, tsne_points=tsne_points,
-                      benchmark_runs=benchmark_runs, benchmark_examples=benchmark_examples,
-                      torch_threads=torch_threads, checkpoint=checkpoint)
+cfg = profiles.from_parameters("01_memorization", globals())
 if cfg.torch_threads:
     torch.set_num_threads(int(cfg.torch_threads))
 run = results.Results("01_memorization", cfg, path=results_path)
@@ -126,10 +121,6 @@ with run.timer("labels"):
     clean = ds.train_labels
     feats = features.embed(ds, "train", cfg.encoder, root=cfg.data_root, device=cfg.device, progress=True)
     n_set = {"cifar10": "cifar10n", "cifar100": "cifar100n"}.get(cfg.dataset)
-    if n_set is not None and (cfg.label_set not in data.LABEL_SETS[n_set] or cfg.label_set == "clean"):
-        raise ValueError(f"label_set={cfg.label_set!r} is not a {n_set} label set; choose one of "
-                         f"{[s_ for s_ in data.LABEL_SETS[n_set] if s_ != 'clean']} (e.g. -p label_set noisy for "
-                         "cifar100).")
     human_ok = n_set is not None and (data.has_files(n_set, cfg.data_root) or cfg.profile == "full")
     if human_ok:
         human = data.load_label_set(n_set, cfg.label_set, root=cfg.data_root)

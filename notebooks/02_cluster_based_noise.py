@@ -75,10 +75,7 @@ from IPython.display import display
 from labnoise import data, features, noise, profiles, results, tsne
 from labnoise import viz_noise as vn
 
-cfg = profiles.config("02_cluster_based_noise", profile, data_root=data_root, seed=seed, dataset=dataset,
-                      encoder=encoder, rates=rates, pmd_kind=pmd_kind, pmd_epochs=pmd_epochs, pmd_hidden=pmd_hidden,
-                      tsne_points=tsne_points, blob_points=blob_points, blob_rate=blob_rate, blob_n=blob_n,
-                      r_start=r_start, explorer_ns=explorer_ns, device=device)
+cfg = profiles.from_parameters("02_cluster_based_noise", globals())
 run = results.Results("02_cluster_based_noise", cfg, path=results_path)
 print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoder {cfg.encoder}, rates {cfg.rates}, "
       f"PMD type {cfg.pmd_kind}, data root from {data.describe_root(cfg.data_root)}")

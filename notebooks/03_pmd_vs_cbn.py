@@ -62,7 +62,6 @@
 profile = "smoke"  # smoke | offline | full
 results_path = "results.json"  # where this chapter writes its results.json
 data_root = None  # data root (None: $LABNOISE_DATA or ~/.cache/labnoise)
-seed = None  # unused by this chapter's grid (see seeds); kept for a uniform interface
 seeds = None  # training seeds per cell, e.g. [0, 1, 2]
 dataset = None  # digits | cifar10 | cifar100
 encoder = None  # pixels | efficientnet-lite0 | clip (features lane input; LRA-Diffusion's condition)
@@ -110,13 +109,7 @@ import numpy as np
 
 from labnoise import data, features, grid, profiles, results, viz_table
 
-cfg = profiles.config("03_pmd_vs_cbn", profile, data_root=data_root, seed=seed, seeds=seeds, dataset=dataset,
-                      encoder=encoder, methods=methods, noises=noises, rates=rates, lane=lane, model=model,
-                      hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
-                      weight_decay=weight_decay, augment=augment, use_reference=use_reference, pmd_kind=pmd_kind,
-                      noise_seed=noise_seed, lra_epochs=lra_epochs, lra_k=lra_k, lra_inference=lra_inference,
-                      lra_samples=lra_samples, snls_k=snls_k,
-                      snls_alpha=snls_alpha, threads=threads, cache_dir=cache_dir, device=device)
+cfg = profiles.from_parameters("03_pmd_vs_cbn", globals())
 run = results.Results("03_pmd_vs_cbn", cfg, path=results_path)
 if cfg.threads:  # small shared CPUs: one intra-op thread avoids OpenMP spin contention for small models
     import torch

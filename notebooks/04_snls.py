@@ -104,18 +104,10 @@ from labnoise import data, features, profiles, results, viz_snls
 from labnoise.experiments import snls as experiments
 from labnoise.methods import snls
 
-cfg = profiles.config("04_snls", profile, data_root=data_root, seed=seed, seeds=seeds, dataset=dataset,
-                      encoder=encoder, device=device, k=k, alpha=alpha, noise_kinds=noise_kinds, rates=rates,
-                      reference_labels=reference_labels, k_sweep=k_sweep, alpha_sweep=alpha_sweep,
-                      sweep_train=sweep_train, model_k_sweep=model_k_sweep, model_alpha_sweep=model_alpha_sweep,
-                      hosts=hosts, ce_epochs=ce_epochs, ce_hidden=ce_hidden,
-                      lra_epochs=lra_epochs, lra_k=lra_k, lra_hidden=lra_hidden, lra_batch_size=lra_batch_size,
-                      lra_inference=lra_inference, lra_samples=lra_samples, lra_avg_samples=lra_avg_samples, panel_k=panel_k, browser=browser,
-                      threads=threads)
+cfg = profiles.from_parameters("04_snls", globals())
 if cfg.threads:
     import torch
     torch.set_num_threads(int(cfg.threads))
-cfg.setdefault("seed", 0)
 run = results.Results("04_snls", cfg, path=results_path)
 print(f"profile {cfg.profile}: {cfg.dataset} + {cfg.encoder} features, k={cfg.k}, alpha={cfg.alpha}, "
       f"training seeds {cfg.seeds}, data root from {data.describe_root(cfg.data_root)}")

@@ -50,7 +50,6 @@
 profile = "smoke"  # smoke | offline | full
 results_path = "results.json"  # where this chapter writes its results.json
 data_root = None  # data root (None: $LABNOISE_DATA or ~/.cache/labnoise)
-seed = None  # unused (see seeds); kept for a uniform interface
 seeds = None  # training seeds, e.g. [0, 1, 2]
 dataset = None  # digits | cifar10
 encoder = None  # pixels | efficientnet-lite0 | clip (frozen-feature lane input)
@@ -104,14 +103,7 @@ from labnoise.methods import get_method
 from labnoise.methods.lend import LabelMonitor, dilute_labels
 from labnoise.train import fit
 
-cfg = profiles.config("05_lend", profile, data_root=data_root, seed=seed, seeds=seeds, dataset=dataset,
-                      encoder=encoder, methods=methods, sym_rates=sym_rates, asym_rates=asym_rates, lane=lane,
-                      model=model, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
-                      optimizer=optimizer, momentum=momentum, weight_decay=weight_decay, schedule=schedule,
-                      augment=augment, noise_seed=noise_seed, lend_k=lend_k, lend_gamma=lend_gamma,
-                      lend_alpha=lend_alpha, lend_beta=lend_beta, lend_steps=lend_steps, lend_warmup=lend_warmup,
-                      ramp_epochs=ramp_epochs, batch_sizes=batch_sizes, last_k=last_k, toy_points=toy_points,
-                      threads=threads, device=device)
+cfg = profiles.from_parameters("05_lend", globals())
 run = results.Results("05_lend", cfg, path=results_path)
 NAMES = {"ce": "Standard", "coteaching": "Co-teaching", "gce": "GCE", "jocor": "JoCoR", "sigua": "SIGUA",
          "lend": "LEND"}

@@ -49,7 +49,6 @@
 profile = "smoke"  # smoke | offline | full
 results_path = "results.json"  # where this chapter writes its results.json
 data_root = None  # data root (None: $LABNOISE_DATA or ~/.cache/labnoise)
-seed = None  # unused (see seeds); kept for a uniform interface
 seeds = None  # detector seeds per setting, e.g. [0, 1, 2]
 encoder = None  # pixels | efficientnet-lite0 | clip (frozen features)
 settings = None  # label sets, e.g. ["cifar10/sym-0.6", "cifar10/asym-0.3", "cifar10/inst-0.4", "cifar10n/aggre"]

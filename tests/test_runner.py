@@ -11,9 +11,9 @@ from labnoise.profiles import config
 
 def test_profile_config_defaults_and_overrides():
     smoke = config("00_setup_data_encoders", "smoke")
-    assert smoke.dataset == "digits" and smoke.encoder == "pixels"
+    assert smoke.dataset == "digits" and smoke.encoders == ["pixels"]
     off = config("00_setup_data_encoders", "offline", knn_k=5, dataset=None)
-    assert off.dataset == "cifar10" and off.knn_k == 5 and off.encoder == "efficientnet-lite0"
+    assert off.dataset == "cifar10" and off.knn_k == 5 and off.encoders == ["pixels", "efficientnet-lite0"]
     with pytest.raises(ValueError, match="unknown profile 'huge'"):
         config("00_setup_data_encoders", "huge")
     with pytest.raises(ValueError, match="unknown chapter"):
