@@ -136,6 +136,26 @@ CHAPTERS: dict[str, dict[str, dict]] = {
                            "cifar100n/noisy"], "epochs": 20, "encoder_epochs": 15, "encoder_lr": 1e-5,
               "cores_epochs": 9, "cl_epochs": 10, "gammas": [0.05, 0.1, 0.2, 0.3], "seeds": [0, 1, 2],
               "threads": None}),
+    # ---- 07_beyond -------------------------------------------------------------------------------------------
+    # The detectors' own settings are chapter 06's (one source of truth); 07 picks which detectors, how many
+    # examples and seeds. optional_encoders run only where their features are already cached (CLIP weights).
+    # offline detector_examples 10000: measured on 5k CIFAR-10 Lite0 examples (one thread, busy 2-core machine)
+    # DynaCor 34 s, CL 29 s, AUM 33 s, SimiFeat 13 s per noise kind; all 50k would take ~35 min per kind.
+    "07_beyond": _per_profile(
+        {"seed": 0, "noise_seed": 0, "rate": 0.35, "detectors": ["dynacor", "confident", "simifeat", "aum"],
+         "human_set": "auto", "match_human_rate": True, "use_reference": True, "snls_alpha": 0.3,
+         "annotators": ["random1", "random2", "random3"], "crowd_folds": 5, "crowd_model": "mlp",
+         "ce_batch_size": 256, "ce_lr": 0.001, "other_results": "auto"},
+        smoke={"seeds": [0], "detector_examples": None, "encoders": ["pixels", "pixels:pca16"],
+               "optional_encoders": [], "snls_k": 20, "ce_epochs": 20, "ce_hidden": 256, "pmd_epochs": 60,
+               "simulated_annotator_rates": [0.15, 0.25, 0.35], "crowd_epochs": 5, "threads": 1},
+        offline={"seeds": [0], "detector_examples": 10000, "encoders": ["pixels:pca128", "efficientnet-lite0"],
+                 "optional_encoders": ["clip"], "snls_k": 100, "ce_epochs": 10, "ce_hidden": 256, "pmd_epochs": None,
+                 "simulated_annotator_rates": [0.15, 0.25, 0.35], "crowd_epochs": 10, "threads": 1},
+        full={"seeds": [0, 1, 2], "detector_examples": None,
+              "encoders": ["pixels:pca128", "efficientnet-lite0", "clip"], "optional_encoders": [],
+              "snls_k": 100, "ce_epochs": 30, "ce_hidden": 512, "pmd_epochs": None,
+              "simulated_annotator_rates": [0.15, 0.25, 0.35], "crowd_epochs": 10, "threads": None}),
 }
 
 
