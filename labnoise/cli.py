@@ -1,7 +1,8 @@
 """The ``labnoise`` command line.
 
     labnoise run CHAPTER --profile P [-p NAME VALUE ...] [--out DIR] [--cell-timeout S] [--start-timeout S]
-    labnoise book --profile P [--cell-timeout S]
+    labnoise book --profile P [--cell-timeout S] [--rerun]
+    labnoise results collect [--from DIR] [--to DIR]
     labnoise embed --dataset cifar10 --split train --encoder efficientnet-lite0 [--flip] [--root DIR]
     labnoise data status [--root DIR]
     labnoise data import PATH [PATH ...] [--root DIR]
@@ -41,6 +42,16 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--not-strict", action="store_true", help="do not turn Sphinx warnings into errors")
     b.add_argument("--cell-timeout", type=float, default=None, metavar="S",
                    help="per-cell timeout of every chapter run (default per profile, as for run)")
+    b.add_argument("--rerun", action="store_true",
+                   help="run every chapter, even those whose notebook, parameters and labnoise are unchanged "
+                        "since their last run")
+
+    rs = sub.add_parser("results", help="the committed offline results (results/offline) and their page")
+    rsub = rs.add_subparsers(dest="results_command", required=True)
+    rc = rsub.add_parser("collect", help="copy the latest offline runs' results.json and kept figures into "
+                                         "results/offline and regenerate book/results.md")
+    rc.add_argument("--from", dest="source", default=None, help="runs folder (default _build/runs/offline)")
+    rc.add_argument("--to", dest="dest", default=None, help="destination (default results/offline)")
 
     e = sub.add_parser("embed", help="compute (or load from the cache) encoder features")
     e.add_argument("--dataset", required=True)
@@ -112,7 +123,27 @@ def _dispatch(args) -> int:
     if args.command == "book":
         from .runner import build_book
 
-        build_book(args.profile, run=not args.no_run, strict=not args.not_strict, cell_timeout=args.cell_timeout)
+        build_book(args.profile, run=not args.no_run, strict=not args.not_strict, cell_timeout=args.cell_timeout,
+                   rerun=args.rerun)
+        return 0
+    if args.command == "results":
+        from . import glance
+        from .runner import project_root
+
+        dest = args.dest or glance.results_dir()
+        try:
+            done = glance.collect(args.source, dest)
+        except FileNotFoundError as e:
+            if args.source:
+                raise
+            print(f"nothing collected: {e}")
+            done = {}
+        for name, files in done.items():
+            print(f"{name}: {', '.join(files)}")
+        if not done:
+            print("no offline chapter results found to collect")
+        page = glance.write_glance_page(project_root() / "book" / "results.md", dest)
+        print(f"page: {page}")
         return 0
     if args.command == "embed":
         from .features import embed

@@ -22,30 +22,12 @@ import sys
 import time
 from pathlib import Path
 
+from ._project import chapters, project_root
 from .profiles import PROFILE_NAMES
 
 
 class ChapterFailed(RuntimeError):
     """A chapter cell raised; the message carries the cell's error and where the executed notebook is."""
-
-
-def project_root() -> Path:
-    """The repository root: ``$LABNOISE_PROJECT`` or the folder above the package (an editable install)."""
-    env = os.environ.get("LABNOISE_PROJECT")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve().parent.parent
-    if (here / "notebooks").is_dir():
-        return here
-    if (Path.cwd() / "notebooks").is_dir():
-        return Path.cwd()
-    raise FileNotFoundError("cannot find the notebooks/ folder: run from a labnoise checkout or set "
-                            "LABNOISE_PROJECT to it.")
-
-
-def chapters() -> list[str]:
-    """Chapter names in book order (every ``notebooks/NN_*.ipynb``)."""
-    return sorted(p.stem for p in (project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def parse_value(text: str):
@@ -287,15 +269,67 @@ def _strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
+def _code_hash() -> str:
+    """sha256 over every ``labnoise/**/*.py`` (path and bytes): the library version a chapter ran with."""
+    import hashlib
+
+    h = hashlib.sha256()
+    pkg = Path(__file__).resolve().parent
+    for p in sorted(pkg.rglob("*.py")):
+        h.update(str(p.relative_to(pkg)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def chapter_cache_key(chapter: str, profile: str, parameters: dict | None = None, notebook=None) -> dict:
+    """What an executed chapter depends on: the notebook's bytes (sha256), the parameters, the profile, the
+    labnoise version and a hash of the package's source. :func:`build_book` re-executes a chapter only when this
+    differs from the key stored beside its last successful run (``OUT/CHAPTER.cache-key.json``)."""
+    import hashlib
+    from importlib import metadata
+
+    nb = Path(notebook) if notebook else project_root() / "notebooks" / f"{chapter}.ipynb"
+    try:
+        version = metadata.version("labnoise")
+    except metadata.PackageNotFoundError:  # pragma: no cover - not installed
+        version = None
+    return {"chapter": chapter, "profile": profile, "notebook_sha256": hashlib.sha256(nb.read_bytes()).hexdigest(),
+            "parameters": json.loads(json.dumps(parameters or {}, sort_keys=True, default=str)),
+            "labnoise_version": version, "labnoise_code_sha256": _code_hash()}
+
+
+def _up_to_date(chapter: str, out_dir: Path, key: dict) -> bool:
+    stored = out_dir / f"{chapter}.cache-key.json"
+    if not ((out_dir / f"{chapter}.ipynb").exists() and (out_dir / f"{chapter}.results.json").exists()
+            and stored.exists()):
+        return False
+    try:
+        return json.loads(stored.read_text()) == key
+    except ValueError:
+        return False
+
+
 def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool = True,
-               parameters: dict | None = None, strict: bool = True, cell_timeout: float | None = None) -> Path:
+               parameters: dict | None = None, strict: bool = True, cell_timeout: float | None = None,
+               rerun: bool = False, collect_results: bool | None = None) -> Path:
     """Run every chapter (unless ``run=False``; ``cell_timeout`` as in :func:`run_chapter`), then build the HTML
     with Jupyter Book from the executed notebooks. Returns the path of ``index.html``. Any chapter error or book
-    warning raises."""
+    warning raises.
+
+    A chapter whose notebook, parameters, profile and labnoise source are those of its last successful run in
+    ``runs_dir`` (:func:`chapter_cache_key`) is not re-executed; ``rerun=True`` runs every chapter anyway.
+    ``collect_results`` (default: for the offline profile) refreshes ``results/offline/`` from the runs
+    (:func:`labnoise.glance.collect`). Every page gets one line at its top saying which profile it shows (smoke:
+    that it is the digits check) with a link to the chapter's offline results on the "Results at a glance" page,
+    which is rendered from ``results/offline/`` at build time.
+    """
+    from . import glance
+
     root = project_root()
     runs_dir = Path(runs_dir or root / "_build" / "runs" / profile).resolve()
     build_dir = Path(build_dir or root / "_build").resolve()
     names = chapters()
+    t_book = time.perf_counter()
+    executed = []
     if run:
         # progress bars belong in terminals and live notebooks, not in the published pages (tqdm reads
         # TQDM_DISABLE; the kernels inherit it)
@@ -303,25 +337,43 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
         os.environ["TQDM_DISABLE"] = "1"
         try:
             for name in names:
+                key = chapter_cache_key(name, profile, parameters)
+                if not rerun and _up_to_date(name, runs_dir, key):
+                    print(f"{name} ({profile}) up to date: notebook, parameters and labnoise unchanged since its "
+                          f"last run (labnoise book --rerun to run it anyway)")
+                    continue
+                (runs_dir / f"{name}.cache-key.json").unlink(missing_ok=True)
                 run_chapter(name, profile, parameters, out_dir=runs_dir, cell_timeout=cell_timeout)
+                from ._io import save_json
+
+                save_json(runs_dir / f"{name}.cache-key.json", key)
+                executed.append(name)
         finally:
             if saved is None:
                 os.environ.pop("TQDM_DISABLE", None)
             else:
                 os.environ["TQDM_DISABLE"] = saved
+    if collect_results is None:
+        collect_results = run and profile == "offline"
+    if collect_results:
+        done = glance.collect(runs_dir, glance.results_dir(root), profile=profile)
+        print(f"results/offline refreshed: {', '.join(done) or 'no chapter results found'}")
     src = build_dir / "book-src"
     if src.exists():
         shutil.rmtree(src)
     src.mkdir(parents=True)
-    for item in ("_config.yml", "_toc.yml", "book"):
+    for item in ("_config.yml", "_toc.yml", "book", "results"):
         p = root / item
-        (shutil.copytree if p.is_dir() else shutil.copy2)(p, src / item)
+        if p.exists():
+            (shutil.copytree if p.is_dir() else shutil.copy2)(p, src / item)
+    glance.write_glance_page(src / "book" / "results.md", src / "results" / "offline", chapters=names)
     (src / "notebooks").mkdir()
     for name in names:
         nb = runs_dir / f"{name}.ipynb"
         if not nb.exists():
             raise FileNotFoundError(f"{nb} is missing: run the chapter first (labnoise run {name} --profile {profile}).")
-        _publishable_copy(nb, src / "notebooks" / nb.name)
+        have = (src / "results" / "offline" / f"{name}.results.json").exists()
+        _publishable_copy(nb, src / "notebooks" / nb.name, banner=profile_banner(name, profile, have_offline=have))
     _check_no_errors(src / "notebooks")
     cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(src), "--path-output", str(build_dir.parent),
            "--builder", "html"]
@@ -335,23 +387,67 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
     if proc.returncode != 0 or not html.exists():
         raise RuntimeError(f"jupyter-book build failed (exit {proc.returncode}); log: {build_dir / 'book-build.log'}\n"
                            + log[-4000:])
+    if run:
+        wall = round(time.perf_counter() - t_book, 1)
+        from ._io import save_json
+
+        save_json(build_dir / f"book-{profile}.timing.json", {"profile": profile, "wall_s": wall,
+                                                               "executed": executed,
+                                                               "up_to_date": [n for n in names if n not in executed]})
+        print(f"book ({profile}) built in {wall} s; executed: {', '.join(executed) or 'none (all up to date)'}")
     print(f"book built: {html}")
     return html
+
+
+def profile_banner(chapter: str, profile: str, *, have_offline: bool = True) -> str:
+    """The one line at the top of a built page: which profile it shows, and a link to the chapter's offline
+    results on the "Results at a glance" page (a MyST ``{ref}`` to :func:`labnoise.glance.anchor`);
+    ``have_offline=False`` says that none is committed yet."""
+    from .glance import anchor
+
+    ref = anchor(chapter)
+    if have_offline:
+        where = f"see {{ref}}`this chapter's offline results <{ref}>` on CIFAR-10, with the papers' numbers beside them"
+    else:
+        where = f"its offline (CIFAR-10) results are {{ref}}`not committed yet <{ref}>`"
+    if profile == "smoke":
+        return (f"**Smoke profile:** this page ran on scikit-learn's 8x8 digits in seconds, to check the code, not "
+                f"the papers; {where}.")
+    return f"**{profile.capitalize()} profile:** this page is the {profile} run; {where}."
 
 
 _ABS_PATH = re.compile(r"""(['"])(/[^'"]*/)([^/'"]+)\1""")
 
 
-def _publishable_copy(src: Path, dest: Path) -> None:
+def _publishable_copy(src: Path, dest: Path, banner: str | None = None) -> None:
     """Copy an executed chapter for the book: papermill's injected-parameters cell names files by their
-    builder's absolute paths; the page shows their base names (``results_path = "CHAPTER.results.json"``)."""
+    builder's absolute paths; the page shows their base names (``results_path = "CHAPTER.results.json"``).
+    ``banner`` (markdown) is inserted right under the page's title (the first ``# `` line of the first markdown
+    cell), or as a first cell when there is no title."""
     import nbformat
 
     nb = nbformat.read(src, as_version=4)
     for cell in nb.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell.source = _ABS_PATH.sub(lambda m: f"{m.group(1)}{m.group(3)}{m.group(1)}", cell.source)
+    if banner:
+        _insert_banner(nb, banner)
     nbformat.write(nb, dest)
+
+
+def _insert_banner(nb, banner: str) -> None:
+    import nbformat
+
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.split("\n")
+        for i, line in enumerate(lines):
+            if line.startswith("# "):
+                cell.source = "\n".join(lines[:i + 1] + ["", banner, ""] + lines[i + 1:])
+                return
+        break
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(banner))
 
 
 def _check_no_errors(folder: Path) -> None:

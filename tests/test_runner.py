@@ -59,3 +59,78 @@ def test_unknown_chapter_profile_parameter(tmp_path):
     assert r.returncode == 1 and "has no parameter(s) knn_kk" in r.stderr
     r = _cli("run", "00", "--profile", "huge")
     assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+# ---- the book step: profile banner and the execution cache ------------------------------------------------------
+def test_publishable_copy_puts_the_profile_banner_under_the_title(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 3. A title\n\nIntro."), nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(nb, tmp_path / "in.ipynb")
+    banner = runner.profile_banner("03_pmd_vs_cbn", "smoke")
+    runner._publishable_copy(tmp_path / "in.ipynb", tmp_path / "out.ipynb", banner=banner)
+    first = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0].source.split("\n")
+    assert first[0] == "# 3. A title" and first[2] == banner and "Intro." in first
+    assert "Smoke profile" in banner and "<results-03-pmd-vs-cbn>" in banner
+    assert "not committed yet" in runner.profile_banner("03_pmd_vs_cbn", "smoke", have_offline=False)
+    assert "Offline profile" in runner.profile_banner("03_pmd_vs_cbn", "offline")
+
+
+def test_chapter_cache_key_covers_notebook_parameters_profile_and_code(tmp_path):
+    nb = tmp_path / "x.ipynb"
+    nb.write_text("{}")
+    key = runner.chapter_cache_key("00_setup_data_encoders", "smoke", {"seed": 1}, notebook=nb)
+    assert key == runner.chapter_cache_key("00_setup_data_encoders", "smoke", {"seed": 1}, notebook=nb)
+    assert key != runner.chapter_cache_key("00_setup_data_encoders", "smoke", {"seed": 2}, notebook=nb)
+    assert key != runner.chapter_cache_key("00_setup_data_encoders", "offline", {"seed": 1}, notebook=nb)
+    assert key["labnoise_code_sha256"] and key["labnoise_version"]
+    nb.write_text('{"changed": 1}')
+    assert key != runner.chapter_cache_key("00_setup_data_encoders", "smoke", {"seed": 1}, notebook=nb)
+
+
+def test_a_chapter_is_up_to_date_only_with_its_outputs_and_the_same_key(tmp_path):
+    name = "00_setup_data_encoders"
+    key = runner.chapter_cache_key(name, "smoke")
+    assert not runner._up_to_date(name, tmp_path, key)
+    (tmp_path / f"{name}.ipynb").write_text("{}")
+    (tmp_path / f"{name}.results.json").write_text("{}")
+    (tmp_path / f"{name}.cache-key.json").write_text(json.dumps(key))
+    assert runner._up_to_date(name, tmp_path, key)
+    assert not runner._up_to_date(name, tmp_path, runner.chapter_cache_key(name, "smoke", {"seed": 3}))
+    (tmp_path / f"{name}.results.json").unlink()
+    assert not runner._up_to_date(name, tmp_path, key)
+
+
+def test_book_skips_unchanged_chapters_and_reruns_changed_ones(tmp_path, monkeypatch):
+    """build_book executes a chapter only when its cache key changed (or rerun=True); it records the wall time."""
+    calls = []
+
+    def fake_run(name, profile, parameters, out_dir, cell_timeout=None):
+        calls.append(name)
+        (out_dir / f"{name}.ipynb").write_text("{}")
+        (out_dir / f"{name}.results.json").write_text("{}")
+
+    monkeypatch.setattr(runner, "run_chapter", fake_run)
+    monkeypatch.setattr(runner, "chapters", lambda: ["00_setup_data_encoders", "01_memorization"])
+    class Built(Exception):
+        pass
+
+    def stop(*a, **k):
+        raise Built  # the runs are what this test checks; the HTML step is not needed
+
+    monkeypatch.setattr(runner, "_publishable_copy", stop)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for _ in range(2):
+        with pytest.raises(Built):
+            runner.build_book("smoke", runs_dir=runs, build_dir=tmp_path / "b", collect_results=False)
+    assert calls == ["00_setup_data_encoders", "01_memorization"]  # the second build executed nothing
+    with pytest.raises(Built):
+        runner.build_book("smoke", runs_dir=runs, build_dir=tmp_path / "b", parameters={"seed": 1},
+                          collect_results=False)
+    assert len(calls) == 4
+    with pytest.raises(Built):
+        runner.build_book("smoke", runs_dir=runs, build_dir=tmp_path / "b", parameters={"seed": 1}, rerun=True,
+                          collect_results=False)
+    assert len(calls) == 6

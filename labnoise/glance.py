@@ -1,0 +1,322 @@
+"""The committed offline results and the "Results at a glance" page.
+
+``results/offline/`` holds the latest offline run of every chapter: ``NN_name.results.json`` (the chapter's
+results.json as written: commit, profile, machine, timings, metrics; small JSON only) and a few of its figures
+as ``NN_name.figK.png``. :func:`collect` refreshes it from ``_build/runs/offline`` (``labnoise results
+collect``; ``labnoise book --profile offline`` runs it after the chapters); :func:`glance_markdown` renders the
+page ``book/results.md`` from it, with the papers' numbers beside ours where the package has them, and names the
+chapters that have no offline run yet. :func:`metric_key_drift` is what the tests use to keep a chapter's
+results.json keys and its committed file in step.
+
+Figures kept per chapter: the PNG outputs of cells tagged ``keep-figure`` if the chapter tags any, else its
+first :data:`FIGURES_PER_CHAPTER` PNG outputs.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from ._io import atomic_path, save_json
+
+__all__ = ["collect", "glance_markdown", "write_glance_page", "metric_key_drift", "anchor", "results_dir",
+           "load_committed", "profile_specific_keys", "FIGURES_PER_CHAPTER", "MAX_JSON_BYTES"]
+
+FIGURES_PER_CHAPTER = 2
+#: results.json files above this size are refused (the folder is for small JSON, not data).
+MAX_JSON_BYTES = 1_000_000
+_PROFILE_KEYS_FILE = "profile_specific_keys.json"
+
+
+def results_dir(root=None) -> Path:
+    """``<project>/results/offline``."""
+    from ._project import project_root
+
+    return Path(root or project_root()) / "results" / "offline"
+
+
+def anchor(chapter: str) -> str:
+    """The glance page's MyST target of a chapter: ``results-07-beyond``."""
+    return "results-" + chapter.replace("_", "-").lower()
+
+
+def _png_outputs(nb_path: Path) -> list[bytes]:
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    tagged, first = [], []
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        for out in cell.get("outputs", []):
+            png = out.get("data", {}).get("image/png") if isinstance(out.get("data"), dict) else None
+            if png:
+                raw = base64.b64decode(png if isinstance(png, str) else "".join(png))
+                (tagged if "keep-figure" in tags else first).append(raw)
+    return tagged if tagged else first[:FIGURES_PER_CHAPTER]
+
+
+def collect(runs_dir=None, dest=None, *, chapters=None, profile: str = "offline") -> dict:
+    """Copy each chapter's ``runs_dir/NN.results.json`` (it must be of ``profile``) and its kept figures into
+    ``dest`` (default :func:`results_dir`), atomically; a chapter's old figures are replaced. Chapters without a
+    run in ``runs_dir`` keep what ``dest`` has. Returns ``{chapter: [files written]}``. Raises ValueError for a
+    results.json of another profile or larger than :data:`MAX_JSON_BYTES`."""
+    from ._project import chapters as _chapters
+    from ._project import project_root
+
+    runs_dir = Path(runs_dir or project_root() / "_build" / "runs" / profile)
+    dest = Path(dest or results_dir())
+    if not runs_dir.is_dir():
+        raise FileNotFoundError(f"{runs_dir} does not exist: run the chapters first "
+                                f"(labnoise book --profile {profile}, or labnoise run NN --profile {profile}).")
+    done = {}
+    for name in chapters or _chapters():
+        src = runs_dir / f"{name}.results.json"
+        if not src.exists():
+            continue
+        raw = src.read_bytes()
+        if len(raw) > MAX_JSON_BYTES:
+            raise ValueError(f"{src} is {len(raw)} bytes, over {MAX_JSON_BYTES}: results.json must hold small "
+                             "metrics only (put arrays in the chapter's cache, not in run.metrics).")
+        res = json.loads(raw)
+        if res.get("profile") != profile or res.get("chapter") != name:
+            raise ValueError(f"{src} is chapter {res.get('chapter')!r}, profile {res.get('profile')!r}; expected "
+                             f"{name!r}, {profile!r}.")
+        dest.mkdir(parents=True, exist_ok=True)
+        save_json(dest / src.name, res)
+        written = [src.name]
+        for old in dest.glob(f"{name}.fig*.png"):
+            old.unlink()
+        nb = runs_dir / f"{name}.ipynb"
+        if nb.exists():
+            for k, png in enumerate(_png_outputs(nb), 1):
+                with atomic_path(dest / f"{name}.fig{k}.png", suffix=".png") as tmp:
+                    tmp.write_bytes(png)
+                written.append(f"{name}.fig{k}.png")
+        done[name] = written
+    return done
+
+
+def load_committed(folder=None) -> dict:
+    """``{chapter: results dict}`` of the committed files."""
+    folder = Path(folder or results_dir())
+    out = {}
+    for p in sorted(folder.glob("[0-9][0-9]_*.results.json")):
+        out[p.name[: -len(".results.json")]] = json.loads(p.read_text())
+    return out
+
+
+def profile_specific_keys(folder=None) -> dict:
+    """``{chapter: {"offline": [...], "smoke": [...]}}``: top-level metrics keys a chapter writes in one profile
+    only, declared in ``results/offline/profile_specific_keys.json`` (absent: none declared)."""
+    p = Path(folder or results_dir()) / _PROFILE_KEYS_FILE
+    if not p.exists():
+        return {}
+    return {k: v for k, v in json.loads(p.read_text()).items() if not k.startswith("_")}
+
+
+def metric_key_drift(chapter: str, run_metrics: dict, committed_metrics: dict, *, run_profile: str = "smoke",
+                     declared: dict | None = None) -> list[str]:
+    """Top-level ``metrics`` keys that one side has and the other lacks, minus those ``declared`` profile-specific
+    (``{"offline": [keys only offline writes], "smoke": [...]}``). Empty list: in step."""
+    declared = declared or {}
+    only_run = set(run_metrics) - set(committed_metrics) - set(declared.get(run_profile, []))
+    only_committed = set(committed_metrics) - set(run_metrics) - set(declared.get("offline", []))
+    return ([f"{chapter}: {k!r} in the {run_profile} run but not in results/offline" for k in sorted(only_run)]
+            + [f"{chapter}: {k!r} in results/offline but not in the {run_profile} run" for k in sorted(only_committed)])
+
+
+# ------------------------------------------------------------------------------------------------ the page
+def _pc(v, digits=1):
+    return "–" if v is None else f"{100 * v:.{digits}f}"
+
+
+def _viz_table():
+    """The chapter-03 table helpers wherever the viz package keeps them."""
+    import importlib
+
+    for mod in ("labnoise.viz.table", "labnoise.viz.viz_table", "labnoise.viz_table"):
+        try:
+            return importlib.import_module(mod)
+        except ImportError:
+            continue
+    return None
+
+
+def _section_00(m):
+    acc = m.get("knn_accuracy") or {}
+    if not acc:
+        return []
+    return ["| encoder | kNN accuracy (%) |", "|---|---|"] + [f"| {e} | {v:.1f} |" for e, v in acc.items()
+                                                              if isinstance(v, (int, float))]
+
+
+def _section_01(m):
+    out = []
+    if m.get("incorrectly_learned"):
+        out.append("Incorrectly learned labels (inclusion and exclusion > threshold): " + ", ".join(
+            f"{k} {v}" for k, v in m["incorrectly_learned"].items()) + "; the paper: 222 human labels "
+            "(CIFAR-10N random1, 1,500 ResNet34 runs).")
+    return out
+
+
+def _section_03(m):
+    table = m.get("table")
+    if not table:
+        return []
+    from .grid import format_table
+
+    ref = m.get("paper_table_I")
+    out = ["Test accuracy (%), ours (paper's Table I in brackets, the paper's encoder and models):", "",
+           format_table(table, reference=ref)]
+    if "headline_holds" in m:
+        out += ["", f"CBN below PMD in every (method, rate) cell: {'yes' if m['headline_holds'] else 'no'}."]
+    return out
+
+
+def _section_04(m):
+    gain = m.get("snls_gain")
+    if not gain:
+        return []
+    vt = _viz_table()
+    paper = getattr(vt, "PAPER_TABLE_I", {}) if vt else {}
+    out = ["SNLS gain (test accuracy points, SNLS minus plain):", "", "| host | set | ours | paper (LRA+SNLS - LRA) |",
+           "|---|---|---|---|"]
+    for host, by in gain.items():
+        for kd, rates in by.items():
+            for r, g in (rates.items() if isinstance(rates, dict) else [("", rates)]):
+                p = None
+                if host == "lra_diffusion" and paper:
+                    rk = "0.7" if str(r) in ("0.70", "0.7") else str(r)
+                    try:
+                        p = paper["lra_snls"][kd][rk] - paper["lra_diffusion"][kd][rk]
+                    except KeyError:
+                        p = None
+                out.append(f"| {host} | {kd} {r} | {g:+.2f} | {'–' if p is None else f'{p:+.2f}'} |")
+    return out
+
+
+def _section_05(m):
+    fa = m.get("final_acc")
+    if not isinstance(fa, dict) or not fa:
+        return []
+    out = ["Last-epochs test accuracy (%), per method and setting (the paper's LEND numbers are not transcribed "
+           "in this package):", ""]
+    rows = []
+    for meth, by in fa.items():
+        if isinstance(by, dict):
+            flat = {}
+            for k, v in by.items():
+                if isinstance(v, dict):
+                    for r, c in v.items():
+                        flat[f"{k} {r}"] = c.get("mean") if isinstance(c, dict) else c
+                else:
+                    flat[k] = v
+            rows.append((meth, flat))
+    if not rows:
+        return []
+    cols = sorted({c for _, f in rows for c in f})
+    out += ["| method | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for meth, f in rows:
+        out.append(f"| {meth} | " + " | ".join(
+            "–" if not isinstance(f.get(c), (int, float)) else (f"{100 * f[c]:.1f}" if f[c] <= 1 else f"{f[c]:.1f}")
+            for c in cols) + " |")
+    return out
+
+
+def _section_06(m):
+    f1 = m.get("f1")
+    if not f1:
+        return []
+    from .detect import PAPER_AVERAGE, PAPER_TABLE1
+
+    settings = sorted({s for v in f1.values() for s in v})
+    out = ["F1 (%), ours; last rows: the paper's DynaCor (CLIP+MLP) per setting and each method's paper average:", "",
+           "| method | " + " | ".join(settings) + " | average | paper average |",
+           "|---|" + "---|" * (len(settings) + 2)]
+    for meth, by in f1.items():
+        out.append(f"| {meth} | " + " | ".join(_pc(by.get(s, {}).get("mean")) for s in settings)
+                   + f" | {_pc((m.get('avg_f1') or {}).get(meth))} | {PAPER_AVERAGE.get(meth, '–')} |")
+    out.append("| paper: DynaCor | " + " | ".join(str(PAPER_TABLE1.get(s, "–")) for s in settings) + " | – | – |")
+    return out
+
+
+def _section_07(m):
+    out = []
+    det = m.get("detector_f1") or {}
+    if det:
+        kinds = [k for k in ("cbn", "pmd", "human") if all(k in v for v in det.values())]
+        rates = {k: (m.get("label_sets") or {}).get(k, {}).get("realised_rate") for k in kinds}
+        out += ["Detection F1 (%) per noise kind (no paper ran this comparison):", "",
+                "| detector | " + " | ".join(f"{k} ({_pc(rates[k])}% noise)" for k in kinds) + " |",
+                "|---|" + "---|" * len(kinds)]
+        out += [f"| {d} | " + " | ".join(_pc(v[k]) for k in kinds) + " |" for d, v in det.items()]
+    ca = (m.get("crowdlab") or {}).get("consensus_accuracy") or {}
+    if ca:
+        out += ["", "Consensus accuracy vs clean (%): " + ", ".join(f"{k} {_pc(v, 2)}" for k, v in ca.items()) + "."]
+    guide = m.get("decision_guide") or []
+    if guide:
+        out += ["", "The run's decision guide:", ""] + [f"- {s}" for s in guide]
+    return out
+
+
+_SECTIONS = {"00": _section_00, "01": _section_01, "03": _section_03, "04": _section_04, "05": _section_05,
+             "06": _section_06, "07": _section_07}
+
+
+def _scalars(m: dict) -> list[str]:
+    rows = [(k, v) for k, v in m.items() if isinstance(v, (int, float, bool, str)) and not isinstance(v, dict)]
+    if not rows:
+        return []
+    return ["| metric | value |", "|---|---|"] + [f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |"
+                                                  for k, v in rows[:12]]
+
+
+def _title(chapter: str) -> str:
+    return chapter[:2] + " " + chapter[3:].replace("_", " ")
+
+
+def glance_markdown(folder=None, *, chapters=None, figure_prefix: str = "../results/offline") -> str:
+    """The "Results at a glance" page (MyST markdown) from the committed offline results in ``folder``."""
+    from ._project import chapters as _chapters
+
+    folder = Path(folder or results_dir())
+    names = list(chapters or _chapters())
+    have = load_committed(folder)
+    missing = [n for n in names if n not in have]
+    lines = ["# Results at a glance", "",
+             "The latest `offline` run of every chapter (CIFAR-10 / CIFAR-10N, EfficientNet-Lite0 features, a CPU), "
+             "as committed under `results/offline/` by `labnoise results collect`. The papers' numbers stand beside "
+             "ours where this package has them; they are the papers', measured with their encoders and models. "
+             "Every number on this page is read from those files when the book is built.", ""]
+    if missing:
+        lines += [f"**No offline run committed yet for {len(missing)} of {len(names)} chapters:** "
+                  + ", ".join(f"{_title(n)}" for n in missing)
+                  + ". Their sections below say so; run `labnoise book --profile offline` (or `labnoise run NN "
+                    "--profile offline` then `labnoise results collect`) to add them.", ""]
+    else:
+        lines += [f"All {len(names)} chapters have a committed offline run.", ""]
+    for name in names:
+        lines += [f"({anchor(name)})=", f"## {_title(name)}", ""]
+        r = have.get(name)
+        if r is None:
+            lines += ["No offline run of this chapter is committed yet.", ""]
+            continue
+        mach = r.get("machine") or {}
+        total = (r.get("timings_s") or {}).get("total")
+        lines += [f"Profile `{r.get('profile')}`, labnoise commit `{r.get('commit')}`, "
+                  f"{mach.get('cpu', '?')} ({mach.get('cpu_count', '?')} cores"
+                  + (f", {mach['accelerator']}" if mach.get("accelerator") else "") + ")"
+                  + (f", {total / 60:.1f} min." if isinstance(total, (int, float)) else "."), ""]
+        m = r.get("metrics") or {}
+        body = _SECTIONS.get(name[:2], lambda _m: [])(m) or _scalars(m)
+        lines += body + [""] if body else ["(no summary table for this chapter's metrics; see the file.)", ""]
+        for p in sorted(folder.glob(f"{name}.fig*.png")):
+            lines += [f"![{_title(name)}, {p.stem.split('.')[-1]}]({figure_prefix}/{p.name})", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_glance_page(path, folder=None, **kwargs) -> Path:
+    """Write :func:`glance_markdown` to ``path`` atomically."""
+    with atomic_path(path, suffix=".md") as tmp:
+        tmp.write_text(glance_markdown(folder, **kwargs))
+    return Path(path)
