@@ -104,13 +104,14 @@ CHAPTERS: dict[str, dict[str, dict]] = {
          "batch_sizes": [32, 64, 128, 256, 512], "toy_points": 240},
         smoke={"lane": "features", "model": "mlp", "hidden": [256], "epochs": 30, "batch_size": 128, "lr": 0.05,
                "augment": None, "sym_rates": [0.4], "asym_rates": [0.3], "lend_warmup": 3, "last_k": 5,
-               "threads": 1},
-        offline={"lane": "features", "model": "mlp", "hidden": [512], "epochs": 20, "batch_size": 256,
-                 "lr": 0.05, "augment": None, "sym_rates": [0.4, 0.5, 0.6], "asym_rates": [0.2, 0.3, 0.4],
-                 "seeds": [0], "lend_warmup": 3, "last_k": 5, "threads": 1},
+               "threads": 1, "precision": "fp32"},
+        offline={"lane": "features", "model": "mlp", "hidden": [256], "epochs": 10, "batch_size": 256,
+                 "ramp_epochs": 5, "lr": 0.05, "augment": None, "sym_rates": [0.4, 0.5, 0.6],
+                 "asym_rates": [0.2, 0.3, 0.4],
+                 "seeds": [0, 1, 2], "lend_warmup": 2, "last_k": 3, "threads": 1, "precision": "bf16"},
         full={"lane": "pixels", "model": "resnet18", "hidden": [512], "epochs": 200, "batch_size": 256,
               "lr": 0.05, "augment": "crop_flip", "sym_rates": [0.4, 0.5, 0.6], "asym_rates": [0.2, 0.3, 0.4],
-              "seeds": [0, 1, 2, 3, 4], "lend_warmup": 10, "last_k": 10, "threads": None}),
+              "seeds": [0, 1, 2, 3, 4], "lend_warmup": 10, "last_k": 10, "threads": None, "precision": "auto"}),
     # ---- 06_dynacor -------------------------------------------------------------------------------------------
     # encoder_lr: the paper's 1e-5 (offline, full) barely moves the sequence encoder on 1,297 digits; smoke uses
     # 1e-4 so that the encoder epochs (and the label-free selection) do something at that size (1e-3 oscillates

@@ -92,7 +92,7 @@ import numpy as np
 import torch
 
 from labnoise import data, features, memorization as mem, profiles, results, viz
-from labnoise import viz_memorization as vm
+from labnoise.viz import memorization as vm
 
 cfg = profiles.from_parameters("01_memorization", globals())
 if cfg.torch_threads:

@@ -79,6 +79,7 @@ batch_sizes = None  # LEND batch-size sensitivity, e.g. [32, 64, 128, 256, 512]
 last_k = None  # Last is the mean test accuracy of the final last_k epochs (paper: 10)
 toy_points = None  # points of the 2-D dilution toy
 threads = None  # torch CPU threads while training (None: torch default)
+precision = None  # fp32 | bf16 (autocast; AMX CPUs and GPUs) | auto (bf16 where the hardware has it)
 device = None  # auto | cpu | cuda
 
 # %% tags=["remove-cell"]
@@ -205,7 +206,7 @@ def train(name, kind, r, seed, batch_size=None):
               y_test=y_test, clean_labels=clean, epochs=cfg.epochs, batch_size=batch_size or cfg.batch_size,
               lr=cfg.lr, optimizer=cfg.optimizer, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
               schedule=cfg.schedule, milestones=[cfg.epochs // 2], gamma=0.1, augment=cfg.augment, seed=seed,
-              device=cfg.device, hooks=[LabelMonitor()], progress=False, num_classes=C, threads=cfg.threads,
+              device=cfg.device, hooks=[LabelMonitor()], progress=False, num_classes=C, threads=cfg.threads, precision=cfg.precision,
               model_kwargs={"hidden": tuple(cfg.hidden)} if cfg.model == "mlp" else {})
     return res.history
 
