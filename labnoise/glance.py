@@ -130,18 +130,6 @@ def _pc(v, digits=1):
     return "–" if v is None else f"{100 * v:.{digits}f}"
 
 
-def _viz_table():
-    """The chapter-03 table helpers wherever the viz package keeps them."""
-    import importlib
-
-    for mod in ("labnoise.viz.table", "labnoise.viz.viz_table", "labnoise.viz_table"):
-        try:
-            return importlib.import_module(mod)
-        except ImportError:
-            continue
-    return None
-
-
 def _section_00(m):
     acc = m.get("knn_accuracy") or {}
     if not acc:
@@ -177,8 +165,7 @@ def _section_04(m):
     gain = m.get("snls_gain")
     if not gain:
         return []
-    vt = _viz_table()
-    paper = getattr(vt, "PAPER_TABLE_I", {}) if vt else {}
+    from .experiments.tables import PAPER_TABLE_I as paper
     out = ["SNLS gain (test accuracy points, SNLS minus plain):", "", "| host | set | ours | paper (LRA+SNLS - LRA) |",
            "|---|---|---|---|"]
     for host, by in gain.items():

@@ -73,7 +73,7 @@ import numpy as np
 from IPython.display import display
 
 from labnoise import data, features, noise, profiles, results, tsne
-from labnoise import viz_noise as vn
+from labnoise.viz import noise as vn
 
 cfg = profiles.from_parameters("02_cluster_based_noise", globals())
 run = results.Results("02_cluster_based_noise", cfg, path=results_path)

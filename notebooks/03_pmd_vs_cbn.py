@@ -107,7 +107,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from labnoise import data, features, grid, profiles, results, viz_table
+from labnoise import data, features, grid, profiles, results
+from labnoise.experiments import tables
+from labnoise.experiments.label_sets import make_label_sets
+from labnoise.viz import table as viz_table
 
 cfg = profiles.from_parameters("03_pmd_vs_cbn", globals())
 run = results.Results("03_pmd_vs_cbn", cfg, path=results_path)
@@ -156,9 +159,10 @@ run.metrics["data"] = {"dataset": ds.name, "n_train": int(len(clean)), "n_test":
 
 # %%
 with run.timer("label_sets"):
-    label_sets, noise_summary, source = viz_table.table1_label_sets(
-        cfg.dataset, f_tr, clean, cfg.rates, cfg.noises, use_reference=cfg.use_reference, root=cfg.data_root,
-        seed=cfg.noise_seed, pmd_kind=cfg.pmd_kind, device=cfg.device)
+    sets = make_label_sets(cfg.dataset, f_tr, clean, kinds=cfg.noises, rates=cfg.rates, seed=cfg.noise_seed,
+                           reference="auto" if cfg.use_reference else False, pmd_kind=cfg.pmd_kind,
+                           root=cfg.data_root, tsne_cache=True, device=cfg.device)
+label_sets, noise_summary, source = sets.pairs(), sets.summaries(), sets.source
 print("noise source:", source)
 for n, by_rate in noise_summary.items():
     for r, s in by_rate.items():
@@ -234,13 +238,13 @@ print(f"Standard CE, clean labels: {100 * ceiling['mean']:.2f} ± {100 * ceiling
 
 # %%
 table = grid.summarize(records, "test_acc")
-paper = viz_table.paper_table_percent(cfg.dataset)
+paper = tables.paper_table_percent(cfg.dataset)
 print(grid.format_table(table, reference=paper))
-status = viz_table.paper_table_status(cfg.dataset)
+status = tables.paper_table_status(cfg.dataset)
 if status:
     print("paper's Table I rows for", cfg.dataset, status)
 run.metrics["paper_table_I_status"] = status
-harder = viz_table.cbn_harder_than_pmd(table)
+harder = tables.cbn_harder_than_pmd(table)
 run.metrics["table"] = table
 run.metrics["cbn_harder_than_pmd"] = harder
 run.metrics["paper_table_I"] = paper
@@ -276,7 +280,7 @@ for m, by_rate in harder.items():
         gaps.setdefault(m, {})[r] = round(gap, 2)
         pg = paper.get(m, {})
         pgap = (pg["pmd"][r] - pg["cbn"][r]) if pg else None
-        print(f"{viz_table.METHOD_LABELS.get(m, m):20s} {float(r):.0%}: CBN {'<' if ok else '>='} PMD, "
+        print(f"{tables.METHOD_LABELS.get(m, m):20s} {float(r):.0%}: CBN {'<' if ok else '>='} PMD, "
               f"gap {gap:+6.2f} pts (max sd {sd:.2f})" + (f"; paper gap {pgap:+6.2f}" if pgap is not None else ""))
 run.metrics["pmd_minus_cbn_points"] = gaps
 print("\nheadline (CBN harder for every method at both rates):",
@@ -289,7 +293,7 @@ print("\nheadline (CBN harder for every method at both rates):",
 # %%
 from IPython.display import Markdown, display
 
-display(Markdown(viz_table.reading_the_result(run.metrics, cfg.profile)))
+display(Markdown(tables.table1_reading(run.metrics, cfg.profile)))
 
 # %% [markdown]
 # Two mechanisms that *may* explain why CBN is harder (hypotheses, not tested by this chapter). (1) CBN relabels *whole sub-clusters* of the feature space: a model

@@ -100,8 +100,12 @@ if "google.colab" in sys.modules and importlib.util.find_spec("labnoise") is Non
 import matplotlib.pyplot as plt
 import numpy as np
 
-from labnoise import data, features, profiles, results, viz_snls
+from labnoise import data, features, profiles, results
 from labnoise.experiments import snls as experiments
+from labnoise.experiments.label_sets import make_label_sets
+from labnoise.experiments.tables import snls_reading
+from labnoise.grid import rate_key
+from labnoise.viz import snls as viz_snls
 from labnoise.methods import snls
 
 cfg = profiles.from_parameters("04_snls", globals())
@@ -128,9 +132,9 @@ clean, yte, classes = ds.train_labels, ds.test_labels, ds.classes
 print(f"{len(clean)} training / {len(yte)} test images, {Xtr.shape[1]}-d features")
 
 with run.timer("label_sets"):
-    label_sets, sources = experiments.make_label_sets(cfg.dataset, Xtr, clean, cfg.noise_kinds, cfg.rates, seed=cfg.seed,
-                                               reference=cfg.reference_labels, root=cfg.data_root,
-                                               tsne_cache=True)
+    sets = make_label_sets(cfg.dataset, Xtr, clean, kinds=cfg.noise_kinds, rates=cfg.rates, seed=cfg.seed,
+                           reference=cfg.reference_labels, root=cfg.data_root, tsne_cache=True, device=cfg.device)
+label_sets, sources = sets.labels, sets.sources
 run.metrics["label_sets"] = {kd: {r: {"realised_rate": round(float(np.mean(y != clean)), 4), "source": sources[kd][r]}
                                   for r, y in by.items()} for kd, by in label_sets.items()}
 for kd, by in run.metrics["label_sets"].items():
@@ -148,7 +152,7 @@ k_max = int(min(max([cfg.k, cfg.panel_k, cfg.lra_k, *cfg.k_sweep]), len(clean)))
 with run.timer("knn"):
     nbr = snls.neighbor_indices(Xtr, k_max, device=cfg.device, progress=True)
 print(f"neighbour table {nbr.shape}")
-first_kind, first_rate = cfg.noise_kinds[0], f"{float(cfg.rates[0]):.2f}"
+first_kind, first_rate = cfg.noise_kinds[0], rate_key(cfg.rates[0])
 noisy0 = label_sets[first_kind][first_rate]
 
 # %% [markdown]
@@ -309,7 +313,7 @@ if "lra_diffusion" in cfg.hosts and cfg.lra_avg_samples:
 # %%
 from IPython.display import Markdown, display
 
-display(Markdown(viz_snls.reading_the_result(run.metrics)))
+display(Markdown(snls_reading(run.metrics)))
 
 # %% [markdown]
 # ## Browse the neighbours of any example

@@ -102,7 +102,8 @@ def test_lnl_grid_trains_and_caches(tmp_path):
 def test_chapter03_helpers():
     import matplotlib
     matplotlib.use("Agg")
-    from labnoise.viz_table import PAPER_TABLE_I, cbn_harder_than_pmd, plot_curves, plot_table
+    from labnoise.experiments.tables import PAPER_TABLE_I, cbn_harder_than_pmd
+    from labnoise.viz.table import plot_curves, plot_table
     # the paper's own table satisfies its headline
     paper_as_table = {m: {n: {r: {"mean": v / 100, "sd": 0.0, "n_seeds": 1} for r, v in by_r.items()}
                           for n, by_r in by_n.items()} for m, by_n in PAPER_TABLE_I.items()}

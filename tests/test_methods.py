@@ -206,7 +206,7 @@ def test_coteaching_plus_and_plc_beat_ce_at_40pct_symmetric_noise(data_seed):
 
 
 def test_chapter03_reading_is_generated_from_metrics_and_says_when_a_finding_fails():
-    from labnoise.viz_table import paper_table_status, reading_the_result
+    from labnoise.experiments.tables import paper_table_status, table1_reading as reading_the_result
 
     cell = lambda v: {"mean": v, "sd": 0.0, "n_seeds": 1}   # noqa: E731
     table = {"ce": {"pmd": {"0.35": cell(0.8)}, "cbn": {"0.35": cell(0.7)}},

@@ -4,7 +4,7 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
-from labnoise import viz_noise as vn  # noqa: E402
+from labnoise.viz import noise as vn  # noqa: E402
 from labnoise.noise import cbn, cbn_rate_grid, symmetric, two_class_blob  # noqa: E402
 
 

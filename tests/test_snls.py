@@ -3,7 +3,7 @@ recover planted noise, including the wide-neighbourhood effect on a mislabelled 
 import numpy as np
 import pytest
 
-from labnoise.experiments.snls import compare_hosts, make_label_sets
+from labnoise.experiments.snls import compare_hosts
 from labnoise.methods.snls import neighbor_indices, neighbor_label_freq, snls_targets, soft_label_accuracy, soften
 
 
@@ -167,24 +167,13 @@ def test_compare_hosts_reports_gains():
     assert set(out["gain"]["lra_diffusion"]["sym"]) == {"0.40"}
 
 
-def test_make_label_sets_generates_pmd_and_refuses_missing_reference():
-    from sklearn.datasets import make_blobs
-
-    X, y = make_blobs(400, n_features=6, centers=3, cluster_std=3.0, random_state=0)
-    sets, src = make_label_sets("digits", X.astype(np.float32), y, kinds=("pmd",), rates=(0.2,), seed=0)
-    lab = sets["pmd"]["0.20"]
-    assert abs(np.mean(lab != y) - 0.2) <= 0.005 and "generated" in src["pmd"]["0.20"]
-    with pytest.raises(ValueError, match="cifar10/cifar100 only"):
-        make_label_sets("digits", X, y, kinds=("cbn",), reference=True)
-
-
 def test_viz_panel_and_browser_headless(small):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from labnoise.viz_snls import gain_bars, neighbour_browser, neighbour_panel
+    from labnoise.viz.snls import gain_bars, neighbour_browser, neighbour_panel
 
     X, y = small
     images = (np.random.default_rng(0).random((60, 8, 8, 1)) * 255).astype(np.uint8)

@@ -1,9 +1,10 @@
 """Chapter-level experiment drivers: they combine the library's algorithms into the runs a chapter reports.
 
-* :mod:`labnoise.experiments.snls` -- the CBN/PMD label sets of chapters 03-04, SNLS targets on two hosts.
-* :mod:`labnoise.experiments.beyond` -- chapter 07: detectors per noise kind, encoders under CBN/SNLS, CROWDLAB,
-  the generated decision guide.
+* :mod:`labnoise.experiments.label_sets` -- the PMD/CBN label sets of chapters 03 and 04 (one builder).
+* :mod:`labnoise.experiments.tables` -- the papers' reference tables, the CBN-vs-PMD verdicts and the chapters'
+  generated readings.
+* :mod:`labnoise.experiments.snls` -- SNLS targets on two hosts (chapter 04).
 
-Algorithms live in :mod:`labnoise.methods`, :mod:`labnoise.noise` and :mod:`labnoise.detect`; figures in the
-``viz`` modules. Nothing here is imported by the algorithms (no cycles: ``tests/test_imports.py``).
+Algorithms live in :mod:`labnoise.methods`, :mod:`labnoise.noise` and :mod:`labnoise.detect`; figures in
+:mod:`labnoise.viz`. Nothing here is imported by the algorithms (no cycles: ``tests/test_imports.py``).
 """

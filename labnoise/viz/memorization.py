@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .viz import _plt, scatter_map, show_image
+from . import _plt, scatter_map, show_image
 
 __all__ = ["memorization_histograms", "inclusion_exclusion_density", "incorrectly_learned_map",
            "closest_learned_grid", "region_indices", "region_figure", "region_explorer", "closest_to_medoid"]

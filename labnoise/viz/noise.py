@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .viz import heatmaps, scatter_map
+from . import heatmaps, scatter_map
 
 __all__ = ["noise_panels", "algorithm_steps", "transition_panels", "targets_per_class_bars", "rate_grid_figure",
            "cbn_explorer", "summary_table", "top_flips"]
@@ -176,8 +176,8 @@ def cbn_explorer(map_2d, labels, seed: int = 0, n_max: int | None = None, r_max:
         import ipywidgets as w
     except ImportError:  # pragma: no cover
         return None
-    from .noise.cbn import CBNState
-    from ._validation import check_features, check_labels
+    from ..noise.cbn import CBNState
+    from .._validation import check_features, check_labels
 
     y = check_labels(labels)
     m = check_features(map_2d, name="map_2d", length=y.shape[0])

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .viz import _plt, show_image
+from . import _plt, show_image
 
-__all__ = ["neighbour_panel", "sweep_plot", "gain_bars", "neighbour_browser", "reading_the_result"]
+__all__ = ["neighbour_panel", "sweep_plot", "gain_bars", "neighbour_browser"]
 
 _OK, _BAD = "#1a9850", "#d73027"
 
@@ -32,7 +32,7 @@ def neighbour_panel(images, index: int, neighbors, noisy_labels, clean_labels, c
     k, alpha : SNLS settings used for the histogram and soft label.
     ncols, size : neighbour-grid columns and thumbnail size (inches).
     """
-    from .methods.snls import neighbor_label_freq, soften
+    from ..methods.snls import neighbor_label_freq, soften
 
     plt = _plt()
     noisy = np.asarray(noisy_labels)
@@ -172,48 +172,3 @@ def neighbour_browser(images, neighbors, noisy_labels, clean_labels, classes, *,
     pick_wrong.on_click(pick)
     draw()
     return w.VBox([w.HBox([idx, pick_wrong]), w.HBox([k, a]), image])
-
-
-def reading_the_result(metrics: dict) -> str:
-    """Markdown stating what *this* run of chapter 04 measured, generated from its ``metrics``
-    (``accuracy``, ``snls_gain``, ``lra_sampling``, ``lra_inference``); every number and verdict comes from
-    them, and a comparison that does not hold in this run is printed as not holding."""
-    import numpy as np
-
-    names = {"ce": "cross-entropy", "lra_diffusion": "LRA-Diffusion"}
-    lines = []
-    acc = metrics.get("accuracy", {})
-    for h, by in metrics.get("snls_gain", {}).items():
-        for kd, g in by.items():
-            for r, v in g.items():
-                a = acc.get(h, {}).get(kd, {}).get(r, {})
-                base = f" ({np.mean(a['plain']):.2f}% -> {np.mean(a['snls']):.2f}%)" if a else ""
-                verdict = "helps" if v > 0 else "does not help"
-                lines.append(f"* SNLS on {names.get(h, h)}, {kd.upper()} {r}: {v:+.2f} points{base}: it {verdict} "
-                             "in this run.")
-    if "lra_diffusion" in metrics.get("snls_gain", {}):
-        worst = {}
-        for kd, g in metrics["snls_gain"]["lra_diffusion"].items():
-            for r, v in g.items():
-                worst[(kd, r)] = v
-        small = [k for k in worst if float(k[1]) < 0.5]
-        if small:
-            ok = all(0.0 < worst[k] for k in small)
-            lines.append("* The paper's finding that SNLS helps LRA-Diffusion at 35% "
-                         + ("**holds** in this run for every noise set at that rate." if ok else
-                            "**does not hold in this run** for every noise set at that rate."))
-    samp = metrics.get("lra_sampling")
-    if samp:
-        z = samp.get("test_acc_zero_start")
-        one = samp["test_acc"].get(1, samp["test_acc"].get("1"))
-        parts = [f"{n} sample(s) {a:.2f}%" for n, a in samp["test_acc"].items()]
-        txt = f"* LRA-Diffusion read-out on {samp['noise'].upper()} {samp['rate']}: random start " + ", ".join(parts)
-        if z is not None:
-            txt += f"; zero start (deterministic) {z:.2f}%"
-            if one is not None:
-                txt += (": the zero start is " + ("at least as accurate as" if z >= one else "**less accurate than**")
-                        + " one random-start sample in this run")
-        lines.append(txt + ".")
-    if metrics.get("lra_inference"):
-        lines.append(f"* The host comparison above used: {metrics['lra_inference']}.")
-    return "\n".join(lines) if lines else "* Nothing was trained in this run."
