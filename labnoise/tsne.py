@@ -40,8 +40,9 @@ from pathlib import Path
 import numpy as np
 
 from ._validation import check_features, check_labels
+from .linalg import pca
 
-__all__ = ["tsne_map", "pca_reduce", "map_quality", "default_cache_dir"]
+__all__ = ["tsne_map", "map_quality", "default_cache_dir"]
 
 _CACHE_VERSION = 2
 
@@ -51,32 +52,6 @@ def default_cache_dir() -> Path:
     from .data import data_root
 
     return data_root(None) / "cache" / "tsne"
-
-
-def pca_reduce(features, dims: int = 50, seed: int = 0) -> np.ndarray:
-    """Centred features projected on their top ``dims`` principal axes, float32 (N, min(dims, D)); the input
-    itself when ``D <= dims``.
-
-    Up to 2,048 dimensions this is exact PCA: one D x D covariance matmul and a symmetric eigensolver (faster
-    than a randomized SVD at these sizes, and free of randomness); above, a seeded randomized SVD. Signs are
-    fixed so that each axis's largest loading is positive.
-    """
-    x = check_features(features)
-    if dims is None or x.shape[1] <= int(dims):
-        return np.ascontiguousarray(x)
-    dims = int(dims)
-    xc = x - x.mean(0, keepdims=True)
-    if x.shape[1] <= 2048:
-        cov = (xc.T @ xc).astype(np.float64)
-        _, vecs = np.linalg.eigh(cov)
-        V = vecs[:, ::-1][:, :dims]
-    else:
-        from sklearn.utils.extmath import randomized_svd
-
-        _, _, Vt = randomized_svd(xc, dims, n_iter=4, random_state=int(seed))
-        V = Vt.T.astype(np.float64)
-    V = V * np.sign(V[np.abs(V).argmax(0), np.arange(dims)])
-    return np.ascontiguousarray(xc @ np.ascontiguousarray(V, dtype=np.float32))
 
 
 def _hash_array(x: np.ndarray) -> str:
@@ -160,7 +135,12 @@ def tsne_map(features, seed: int = 0, *, cache=None, pca_dims: int | None = 50, 
             if m is not None and m.shape == (x.shape[0], 2) and np.all(np.isfinite(m)):
                 return m.astype(np.float32, copy=False)
 
-    z = pca_reduce(x, pca_dims, seed) if pca_dims else x
+    z = x
+    if pca_dims and x.shape[1] > int(pca_dims):
+        # exact PCA up to 2,048 dimensions (one float32 X^T X product and an eigensolver: faster than a
+        # randomized SVD at these sizes, and free of randomness); above, a seeded randomized SVD
+        z = pca(x, int(pca_dims), precision="float32", solver="eigh" if x.shape[1] <= 2048 else "randomized",
+                seed=seed)
     init = None
     if pca_dims and z.shape[1] >= 2 and z[:, 0].std() > 0:
         # the map starts from the first two principal components (what openTSNE's "pca" initialisation computes

@@ -91,7 +91,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from labnoise import data, features, memorization as mem, profiles, results, viz
+from labnoise import data, features, linalg, memorization as mem, noise, profiles, results, viz
 from labnoise.viz import memorization as vm
 
 cfg = profiles.from_parameters("01_memorization", globals())
@@ -111,7 +111,7 @@ print(f"profile {cfg.profile}: {cfg.dataset} + {cfg.encoder}, m={cfg.m} runs per
 # rates, none of the image-dependence.
 #
 # *Stand-in (digits, and CIFAR-10 without the CIFAR-10N files):* no human labels exist, so the "human-like" set
-# is made by relabelling the {py:func}`standin_rate <labnoise.memorization.confusable_noise>` fraction of images
+# is made by relabelling the {py:func}`standin_rate <labnoise.noise.confusable_noise>` fraction of images
 # that a weak, strongly regularised classifier finds most confusable with the class it confuses them with —
 # structured, instance-dependent noise, **not** human annotation.
 
@@ -128,11 +128,12 @@ with run.timer("labels"):
     else:
         if n_set is not None:
             print(f"NOTE: {n_set} label files are not in the data root: using the confusable-image stand-in.")
-        human = mem.confusable_noise(feats, clean, cfg.standin_rate, seed=cfg.seed)
+        human = noise.confusable_noise(feats, clean, cfg.standin_rate, seed=cfg.seed).noisy_labels
         human_name = "human stand-in (confusable)"
-    synthetic, T = mem.matched_synthetic(clean, human, seed=cfg.seed)
+    matched = noise.matched_synthetic(clean, human, seed=cfg.seed)
+    synthetic, T = matched.noisy_labels, matched.extras["target_T"]
 sets_labels = {human_name: human, "synthetic (same T)": synthetic}
-stats = {k: mem.label_set_stats(clean, v, ds.num_classes) for k, v in sets_labels.items()}
+stats = {k: mem.label_set_stats(v, clean, num_classes=ds.num_classes) for k, v in sets_labels.items()}
 for k, v in stats.items():
     print(f"{k:32s} noise rate {v['rate']:.2%}")
 run.metrics["label_sets"] = {"human_source": f"{n_set}-{cfg.label_set}" if human_ok else "standin-confusable",
@@ -150,7 +151,7 @@ fig = viz.heatmaps({k: np.array(v["T"]) for k, v in stats.items()}, classes=ds.c
 ref_ok = cfg.dataset == "cifar10" and human_ok and cfg.label_set == "random1" and (data.has_files("reference", cfg.data_root) or cfg.profile == "full")
 if ref_ok:
     paper_syn = data.load_reference_labels("cifar10", "synthetic_random1", root=cfg.data_root)
-    ps = mem.label_set_stats(clean, paper_syn, ds.num_classes)
+    ps = mem.label_set_stats(paper_syn, clean, num_classes=ds.num_classes)
     ours = stats["synthetic (same T)"]
     cmp = {"paper_rate": ps["rate"], "ours_rate": ours["rate"], "human_rate": stats[human_name]["rate"],
            "T_max_abs_diff_ours_vs_paper": float(np.abs(np.array(ps["T"]) - np.array(ours["T"])).max()),
@@ -172,7 +173,7 @@ else:
 # checkpointed, so an interrupted estimate resumes where it stopped with identical results.
 
 # %%
-x = mem.pca_reduce(feats, cfg.pca_dim) if cfg.pca_dim else feats
+x = linalg.pca(feats, cfg.pca_dim, scale="mean") if cfg.pca_dim else feats
 head = mem.HeadConfig(kind=cfg.head_kind, hidden=cfg.hidden, epochs=cfg.epochs, batch_size=cfg.batch_size,
                       lr=cfg.lr, chunk_size=cfg.chunk_size, matmul_dtype=cfg.matmul_dtype)
 ckpt = root / "cache" / "memorization" if cfg.checkpoint else None
@@ -244,7 +245,7 @@ fig = vm.incorrectly_learned_map(xy, clean[sub], marks, classes=ds.classes)
 # %%
 fig = vm.closest_learned_grid(ds.train_images, feats, learned["human"], clean, human, ds.classes,
                               per_class=10, n_classes=5, label_name=human_name)
-pairs = mem.confusion_pairs(clean[learned["human"]], human[learned["human"]], ds.classes, top=8)
+pairs = mem.confusion_pairs(human[learned["human"]], clean[learned["human"]], classes=ds.classes, top=8)
 run.metrics["incorrectly_learned_human_top_pairs"] = pairs
 print("most frequent incorrectly learned human labels (true -> given):", pairs)
 

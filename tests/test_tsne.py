@@ -4,7 +4,7 @@ import pytest
 
 from labnoise import tsne
 from labnoise.noise import clustered_features
-from labnoise.tsne import map_quality, pca_reduce, tsne_map
+from labnoise.tsne import map_quality, tsne_map
 
 
 @pytest.fixture(scope="module")
@@ -59,20 +59,6 @@ def test_cache_is_keyed_by_inputs_and_parameters(blobs, tmp_path, monkeypatch):
         tsne_map(x, seed=0, cache=tmp_path, n_iter=101, early_exaggeration_iter=50)
     with pytest.raises(AssertionError, match="recomputed"):   # other features -> another key
         tsne_map(x + 1e-3, seed=0, cache=tmp_path, n_iter=100, early_exaggeration_iter=50)
-
-
-def test_pca_reduce_matches_principal_components():
-    from sklearn.decomposition import PCA
-
-    g = np.random.default_rng(0)
-    x = (g.normal(size=(800, 40)) * np.linspace(5, 0.1, 40)).astype(np.float32) @ np.linalg.qr(
-        g.normal(size=(40, 40)))[0].astype(np.float32)
-    z = pca_reduce(x, 5, seed=0)
-    ref = PCA(5).fit_transform(x)
-    assert z.shape == (800, 5)
-    corr = [abs(np.corrcoef(z[:, i], ref[:, i])[0, 1]) for i in range(5)]
-    assert min(corr) > 0.99
-    assert pca_reduce(x[:, :3], 5).shape == (800, 3)
 
 
 def test_invalid_inputs():

@@ -12,15 +12,19 @@ parameters, seed, kind).
                                :func:`pmd_probs` trains the clean-label MLP head that supplies ``eta(x)``
 :func:`cbn`                    Cluster-Based Noise (Algorithm 1), ``(n, r)`` calibrated for a target rate
 :func:`human`                  CIFAR-10N / CIFAR-100N label sets
+:func:`matched_synthetic`      per-example draw from the transition matrix of a given label set (chapter 01)
+:func:`confusable_noise`       stand-in for human noise: flips to the class a weak classifier confuses with
 =============================  ===========================================================================
 """
 from .base import NoiseResult, TargetCounts
 from .cbn import cbn, cbn_loop, cbn_rate_grid
 from .human import human
+from .matched import confusable_noise, matched_synthetic
 from .pmd import PMD_KINDS, pmd, pmd_noise_function, pmd_probs
 from .synthetic import (CIFAR10_ASYMMETRIC, asymmetric, clustered_features, instance_dependent, pairflip, symmetric,
                         transition, transition_from, two_class_blob)
 
 __all__ = ["NoiseResult", "TargetCounts", "symmetric", "pairflip", "asymmetric", "transition", "transition_from",
            "instance_dependent", "pmd", "pmd_probs", "pmd_noise_function", "PMD_KINDS", "cbn", "cbn_loop",
-           "cbn_rate_grid", "human", "CIFAR10_ASYMMETRIC", "two_class_blob", "clustered_features"]
+           "cbn_rate_grid", "human", "matched_synthetic", "confusable_noise", "CIFAR10_ASYMMETRIC", "two_class_blob",
+           "clustered_features"]
