@@ -79,20 +79,22 @@ def _reference_available(dataset, reference, root) -> bool:
 
 
 def make_label_sets(dataset: str, features, clean_labels, *, kinds=NOISE_KINDS, rates=(0.35, 0.70), seed: int = 0,
-                    reference: str | bool = "auto", pmd_kind: str = "I", root=None, tsne_cache=None,
-                    device="auto", progress: bool = False) -> LabelSets:
+                    reference: str | bool = "auto", pmd_kind: str = "I", pmd_epochs: int | None = None,
+                    num_classes: int | None = None, root=None, tsne_cache=None, device="auto",
+                    progress: bool = False) -> LabelSets:
     """The PMD and CBN label sets of ``clean_labels`` at each of ``rates`` (see the module docstring).
 
     ``features`` (N x D) generate the noise when the paper's files are not used; ``clean_labels`` must equal the
     paper's ``given`` labels when its files are used (a data root with mismatched files is an error).
     ``tsne_cache`` is passed to :func:`labnoise.tsne.tsne_map` (``True``: its default folder, shared with the
-    other chapters). ``device`` trains the PMD classifier.
+    other chapters). ``device`` and ``pmd_epochs`` (None: :func:`labnoise.noise.pmd_probs`'s default) train the
+    PMD classifier; ``num_classes`` defaults to ``clean_labels.max() + 1``.
     """
     from .. import data
     from .. import noise as nz
 
     X = check_features(features)
-    clean = check_labels(clean_labels, length=X.shape[0], name="clean_labels")
+    clean = check_labels(clean_labels, num_classes, length=X.shape[0], name="clean_labels")
     kinds = list(kinds)
     if not kinds:
         raise ValueError(f"kinds is empty; pass a subset of {list(NOISE_KINDS)}.")
@@ -119,18 +121,20 @@ def make_label_sets(dataset: str, features, clean_labels, *, kinds=NOISE_KINDS, 
             ref_rate = next((q for q in REFERENCE_RATES if np.isclose(rate, q)), None) if use_ref else None
             if ref_rate is not None:
                 y = data.load_reference_labels(dataset, _REFERENCE_KIND[kd], ref_rate, root=root, download=False)
-                res = nz.NoiseResult.from_labels(clean, y, kind=kd, params={"source": _REFERENCE_SOURCE})
+                res = nz.NoiseResult.from_labels(clean, y, kind=kd, params={"source": _REFERENCE_SOURCE},
+                                                 num_classes=num_classes)
                 src = _REFERENCE_SOURCE
             elif kd == "cbn":
                 if map_2d is None:
                     from ..tsne import tsne_map
 
                     map_2d = tsne_map(X, seed=seed, cache=tsne_cache, progress=progress)
-                res = nz.cbn(map_2d=map_2d, labels=clean, target_rate=rate, seed=seed)
+                res = nz.cbn(map_2d=map_2d, labels=clean, target_rate=rate, seed=seed, num_classes=num_classes)
                 src = "generated: CBN on a t-SNE map of these features"
             else:
                 if probs is None:
-                    probs = nz.pmd_probs(X, clean, seed=seed, device=device, progress=progress)
+                    probs = nz.pmd_probs(X, clean, num_classes=num_classes, epochs=pmd_epochs, seed=seed, device=device,
+                                         progress=progress)
                 res = nz.pmd(probs, clean, kind=pmd_kind, rate=rate, seed=seed)
                 src = f"generated: PMD type {pmd_kind} from a clean-label MLP head on these features"
             key = rate_key(rate)
