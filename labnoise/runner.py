@@ -430,6 +430,12 @@ def _publishable_copy(src: Path, dest: Path, banner: str | None = None) -> None:
     for cell in nb.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell.source = _ABS_PATH.sub(lambda m: f"{m.group(1)}{m.group(3)}{m.group(1)}", cell.source)
+    # the run wrote its results to CHAPTER.partial.results.json, renamed to CHAPTER.results.json on success
+    partial = f"{dest.stem}.partial.results.json"
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and partial in out.get("text", ""):
+                out["text"] = out["text"].replace(partial, f"{dest.stem}.results.json")
     if banner:
         _insert_banner(nb, banner)
     nbformat.write(nb, dest)

@@ -20,12 +20,14 @@
 # library the earlier chapters built, and ends with a short guide whose every sentence is printed from the
 # numbers measured here.
 #
-# 1. **Do the detectors find Cluster-Based Noise as well as PMD and human noise at equal rates?** DynaCor,
-#    Confident Learning, SimiFeat and AUM (chapter 6, with chapter 6's settings) on three label sets of the same
-#    training images at one noise rate.
+# 1. **Do the detectors find Cluster-Based Noise as well as PMD and human noise at equal rates?** DynaCor
+#    {cite}`kim2024dynacor`, Confident Learning {cite}`northcutt2021cl`, SimiFeat {cite}`zhu2022simifeat` and AUM
+#    {cite}`pleiss2020aum` (chapter 6, with chapter 6's settings) on three label sets of the same training images
+#    at one noise rate.
 # 2. **Do the CBN and SNLS conclusions depend on the encoder?** The same noisy labels, a cross-entropy MLP head
 #    with and without SNLS soft targets (chapter 4), on the features of different encoders.
-# 3. **Does a crowd-aware consensus beat the vote?** cleanlab's CROWDLAB (`get_label_quality_multiannotator`)
+# 3. **Does a crowd-aware consensus beat the vote?** cleanlab's CROWDLAB {cite}`goh2022crowdlab`
+#    (`get_label_quality_multiannotator`)
 #    on several annotators per image, against majority vote (and CIFAR-10N's released aggregate), scored on the
 #    clean labels.
 #

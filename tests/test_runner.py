@@ -66,11 +66,16 @@ def test_publishable_copy_puts_the_profile_banner_under_the_title(tmp_path):
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# 3. A title\n\nIntro."), nbformat.v4.new_code_cell("x = 1")]
+    code = nbformat.v4.new_code_cell("run.save()")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                           text="results written to 03_pmd_vs_cbn.partial.results.json\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# 3. A title\n\nIntro."), code]
     nbformat.write(nb, tmp_path / "in.ipynb")
     banner = runner.profile_banner("03_pmd_vs_cbn", "smoke")
-    runner._publishable_copy(tmp_path / "in.ipynb", tmp_path / "out.ipynb", banner=banner)
-    first = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0].source.split("\n")
+    runner._publishable_copy(tmp_path / "in.ipynb", tmp_path / "03_pmd_vs_cbn.ipynb", banner=banner)
+    out = nbformat.read(tmp_path / "03_pmd_vs_cbn.ipynb", as_version=4)
+    assert out.cells[1].outputs[0]["text"] == "results written to 03_pmd_vs_cbn.results.json\n"
+    first = out.cells[0].source.split("\n")
     assert first[0] == "# 3. A title" and first[2] == banner and "Intro." in first
     assert "Smoke profile" in banner and "<results-03-pmd-vs-cbn>" in banner
     assert "not committed yet" in runner.profile_banner("03_pmd_vs_cbn", "smoke", have_offline=False)
