@@ -140,3 +140,80 @@ def test_confident_rejects_misshaped_pred_probs():
     x, _, y, _ = blobs(n=60, seed=0)
     with pytest.raises(ValueError, match="pred_probs"):
         find_noisy(y, x, method="confident", pred_probs=np.ones((60, 3)) / 3)
+
+
+def test_dynacor_reuses_its_dynamics_exactly(one_thread):
+    """dynamics= skips the classifier run and gives the same answer as training it again; a run from other
+    labels or another seed is refused."""
+    x, fl, y, clean = blobs(n=300, seed=6)
+    first = find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, **FAST["dynacor"])
+    again = find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, dynamics=first, **FAST["dynacor"])
+    assert again.settings["reused_dynamics"] and again.extras["timings"]["dynamics"] < 1.0
+    np.testing.assert_array_equal(again.extras["signs"], first.extras["signs"])
+    np.testing.assert_array_equal(again.score, first.score)
+    other = y.copy()
+    other[np.flatnonzero(np.isin(np.arange(y.size), first.extras["copy_of"], invert=True))[0]] ^= 1
+    with pytest.raises(ValueError, match="different run"):
+        find_noisy(other, x, method="dynacor", seed=0, flipped_features=fl, dynamics=first, **FAST["dynacor"])
+    with pytest.raises(ValueError, match="different run"):
+        find_noisy(y, x, method="dynacor", seed=1, flipped_features=fl, dynamics=first, **FAST["dynacor"])
+    with pytest.raises(ValueError, match="earlier dynacor"):
+        find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, dynamics={"signs": 1}, **FAST["dynacor"])
+
+
+def test_dynacor_evaluates_both_distances_in_one_run(one_thread):
+    """Training never depends on the evaluation distance: the sqeuclidean run's answer is the cosine run's
+    by_distance["sqeuclidean"] entry, and the cosine entry is the cosine run's own answer."""
+    x, fl, y, clean = blobs(n=300, seed=7)
+    cos = find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, **FAST["dynacor"])
+    sq = find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, distance="sqeuclidean", **FAST["dynacor"])
+    np.testing.assert_array_equal(cos.extras["by_distance"]["cosine"]["score"], cos.score)
+    np.testing.assert_array_equal(cos.extras["by_distance"]["sqeuclidean"]["score"], sq.score)
+    assert cos.extras["by_distance"]["sqeuclidean"]["selected_epoch"] == sq.extras["selected_epoch"]
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_training_detectors_find_planted_noise_in_either_precision(precision, one_thread):
+    x, fl, y, clean = blobs(seed=8)
+    res = find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, precision=precision, epochs=12,
+                     encoder_epochs=5, encoder_lr=1e-3)
+    assert res.settings["precision"] == precision
+    assert f1_noisy(res.is_noisy, y, clean) > 0.9
+
+
+@pytest.mark.parametrize("method", ["dynacor", "avg_encoder", "aum", "confident", "cores"])
+def test_precision_is_validated_before_any_work(method):
+    x, fl, y, _ = blobs(n=60, seed=0)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        find_noisy(y, x, method=method, precision="fp8")
+
+
+def test_unknown_option_is_an_error_naming_the_options():
+    x, fl, y, _ = blobs(n=60, seed=0)
+    with pytest.raises(ValueError, match="aum has no option 'epoch'.*epochs"):
+        find_noisy(y, x, method="aum", epoch=3)
+    with pytest.raises(ValueError, match="flipped_features has"):   # a misshaped second view, even if unused
+        find_noisy(y, x, method="aum", flipped_features=fl[:, :3])
+
+
+def test_simifeat_graph_cache_changes_nothing(one_thread):
+    """The neighbour graphs are label-free: a cached run on new labels equals a run from an empty cache, the
+    graph is the exact cosine kNN, and other features never hit another's cache entry."""
+    from labnoise.detect.simifeat import clear_cache, knn_indices
+
+    x, fl, y, clean = blobs(n=300, seed=9)
+    y2 = noise.pairflip(clean, 0.3, num_classes=4, seed=1).noisy_labels
+    clear_cache()
+    find_noisy(y, x, method="simifeat", seed=0, flipped_features=fl)
+    warm = find_noisy(y2, x, method="simifeat", seed=0, flipped_features=fl)
+    clear_cache()
+    cold = find_noisy(y2, x, method="simifeat", seed=0, flipped_features=fl)
+    np.testing.assert_array_equal(warm.is_noisy, cold.is_noisy)
+    np.testing.assert_array_equal(warm.score, cold.score)
+    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
+    sim = xn @ xn.T
+    np.fill_diagonal(sim, -np.inf)
+    brute = np.sort(np.argsort(-sim, axis=1, kind="stable")[:, :10], 1)
+    np.testing.assert_array_equal(np.sort(knn_indices(x, k=10), 1), brute)
+    other = knn_indices(x[::-1].copy(), k=10)
+    assert not np.array_equal(other, knn_indices(x, k=10))

@@ -44,17 +44,36 @@ __all__ = ["find_noisy", "DetectionResult", "check_inputs", "f1_noisy", "precisi
            "detector_options", "summarise", "parse_setting", "setting_labels", "PAPER_TABLE1", "PAPER_AVERAGE"]
 
 
-def find_noisy(labels, features, *, method: str = "dynacor", seed: int = 0, **options) -> DetectionResult:
+def _options_of(fn) -> set[str]:
+    import inspect
+    return {p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY}
+
+
+def find_noisy(labels, features, *, method: str = "dynacor", flipped_features=None, seed: int = 0,
+               **options) -> DetectionResult:
     """Flag examples whose given label is likely wrong.
 
     labels : int array (N,), values 0..K-1, the given (possibly noisy) labels.
     features : float array (N, D), frozen encoder features of the same N examples.
     method : {"dynacor", "avg_encoder", "aum", "confident", "simifeat", "cores"}
+    flipped_features : optional float array (N, D), the same encoder's features of the horizontally flipped
+        images; used by the detectors that take a second view (DynaCor's copies, one SimiFeat pass), validated
+        and then not needed by the others.
     seed : int, controls every random choice of the detector.
-    options : the detector's own keyword options (see each function), e.g. ``flipped_features`` for DynaCor
-        and SimiFeat, ``num_classes``, ``epochs``.
+    options : the detector's own keyword options (see each function), e.g. ``num_classes``, ``epochs``,
+        ``precision``, ``device``; an option the detector does not have is an error.
     Returns a :class:`DetectionResult` with ``is_noisy`` (bool, N) and ``score`` (float, N; higher = more suspect).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}.")
-    return METHODS[method](labels, features, seed=seed, **options)
+    fn = METHODS[method]
+    known = _options_of(fn)
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValueError(f"{method} has no option {', '.join(map(repr, unknown))}; its options are: "
+                         f"{', '.join(sorted(known - {'seed', 'flipped_features'}))}.")
+    if "flipped_features" in known:
+        options["flipped_features"] = flipped_features
+    elif flipped_features is not None:
+        check_inputs(labels, features, num_classes=options.get("num_classes"), flipped_features=flipped_features)
+    return fn(labels, features, seed=seed, **options)

@@ -7,7 +7,18 @@ import numpy as np
 
 from .._validation import check_features, check_labels
 
-__all__ = ["DetectionResult", "check_inputs"]
+__all__ = ["DetectionResult", "check_inputs", "check_precision", "PRECISIONS"]
+
+#: the ``precision`` values of the detectors that train (see :mod:`labnoise.detect._dynamics`)
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def check_precision(precision) -> str:
+    """Validate a detector's ``precision`` option before any work starts."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, got {precision!r}; "
+                         "'auto' is bf16 where the hardware has native bf16 units, else fp32.")
+    return precision
 
 
 @dataclass
@@ -17,7 +28,8 @@ class DetectionResult:
     is_noisy : bool (N,), the flagged examples (the given label is believed wrong).
     score : float (N,), higher = more suspect; ``is_noisy`` is a threshold of it (method-specific).
     method : the detector's name; settings : the options it ran with; extras : method-specific diagnostics
-    (DynaCor: sign sequences, copies, per-epoch history, encoder maps; AUM: AUM values; ...).
+    (DynaCor: sign sequences, copies, per-epoch history, encoder maps; AUM: AUM values; ...). Every detector puts
+    the wall seconds of its stages in ``extras["timings"]`` (e.g. DynaCor: ``dynamics``, ``encoder``).
     """
 
     is_noisy: np.ndarray

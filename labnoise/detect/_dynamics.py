@@ -4,6 +4,11 @@ Every detector that needs a training run (DynaCor, Avg.Encoder, AUM, CORES, Conf
 so that "the margin on the training mini-batch, train mode, before the optimiser step" means the same thing
 everywhere. It is independent of :func:`labnoise.train.fit` on purpose: it records (T, N) margins without a
 per-batch hook round-trip and lets CORES change the loss per epoch.
+
+``precision="auto"`` (the default everywhere in :mod:`labnoise.detect`) runs the forward pass under bf16 autocast
+where the hardware has native bf16 matrix units (AVX512-BF16/AMX CPUs, CUDA GPUs; see
+:func:`labnoise._torch.resolve_precision`) and in fp32 elsewhere; the logits are cast to fp32 before the loss and
+the recorded margins, and the optimiser's weights stay fp32. ``"fp32"`` forces full precision.
 """
 from __future__ import annotations
 
@@ -23,7 +28,8 @@ def _margin(logits, targets):
 
 def train_dynamics(features, labels, *, num_classes: int, hidden=(512, 512), epochs: int = 20,
                    batch_size: int = 128, lr: float = 0.02, momentum: float = 0.9, weight_decay: float = 5e-4,
-                   seed: int = 0, loss_fn=None, weights_fn=None, record_probs: bool = False, on_model=None, device="cpu"):
+                   seed: int = 0, loss_fn=None, weights_fn=None, record_probs: bool = False, on_model=None, device="cpu",
+                   precision: str = "auto"):
     """Train an MLP head with SGD + cosine schedule on ``(features, labels)``; return a dict with
 
     * ``margins`` float32 (T, N): logit[given] - max other logit, recorded on the training mini-batch in train
@@ -34,14 +40,16 @@ def train_dynamics(features, labels, *, num_classes: int, hidden=(512, 512), epo
     ``loss_fn(logits, targets, epoch) -> per-example loss`` replaces cross-entropy (CORES);
     ``weights_fn(epoch) -> float (N,) or None`` masks examples out of the loss (CORES' sieve);
     ``on_model(model)`` is called once with the freshly built model (so ``weights_fn`` can use it).
+    ``precision`` : {"auto", "fp32", "bf16"}, see the module docstring; the resolved one is ``out["precision"]``.
     """
     import torch
     import torch.nn.functional as F
 
-    from .._torch import resolve_device
+    from .._torch import autocast, resolve_device, resolve_precision
     from ..models import MLP
 
     dev = resolve_device(device)
+    prec = resolve_precision(precision, dev)
     X = torch.as_tensor(np.ascontiguousarray(features, dtype=np.float32), device=dev)
     Y = torch.as_tensor(np.asarray(labels, dtype=np.int64), device=dev)
     n = X.shape[0]
@@ -63,7 +71,9 @@ def train_dynamics(features, labels, *, num_classes: int, hidden=(512, 512), epo
         perm = torch.randperm(n, generator=gen).to(dev)
         for s in range(0, n, batch_size):
             idx = perm[s:s + batch_size]
-            logits = model(X[idx])
+            with autocast(dev, prec):
+                logits = model(X[idx])
+            logits = logits.float()
             yb = Y[idx]
             ce = F.cross_entropy(logits, yb, reduction="none")
             with torch.no_grad():
@@ -81,19 +91,29 @@ def train_dynamics(features, labels, *, num_classes: int, hidden=(512, 512), epo
             loss.backward()
             opt.step()
             step += 1
-    out = {"margins": margins.cpu().numpy(), "losses": losses.cpu().numpy(), "model": model}
+    out = {"margins": margins.cpu().numpy(), "losses": losses.cpu().numpy(), "model": model, "precision": prec}
     if record_probs:
-        out["probs"] = predict_probs(model, X)
+        out["probs"] = predict_probs(model, X, precision=prec)
     return out
 
 
-def predict_probs(model, X, batch_size: int = 4096) -> np.ndarray:
+def predict_probs(model, X, batch_size: int = 4096, precision: str = "fp32") -> np.ndarray:
+    """Eval-mode softmax (N, K) of ``model`` on ``X``, in ``precision`` (autocast; probabilities in fp32)."""
     import torch
+
+    from .._torch import autocast, resolve_precision
+    dev = next(model.parameters()).device
+    prec = resolve_precision(precision, dev)
     if not isinstance(X, torch.Tensor):
-        X = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=next(model.parameters()).device)
+        X = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=dev)
     was = model.training
     model.eval()
+
+    def fwd(xb):
+        with autocast(dev, prec):
+            return model(xb)
+
     with torch.no_grad():
-        out = torch.cat([torch.softmax(model(X[s:s + batch_size]).float(), 1) for s in range(0, X.shape[0], batch_size)])
+        out = torch.cat([torch.softmax(fwd(X[s:s + batch_size]).float(), 1) for s in range(0, X.shape[0], batch_size)])
     model.train(was)
     return out.cpu().numpy()

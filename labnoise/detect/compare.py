@@ -20,16 +20,18 @@ PAPER_AVERAGE = {"dynacor": 87.7, "aum": 83.7, "confident": 81.5, "cores": 50.9,
 
 
 def detector_options(cfg) -> dict[str, dict]:
-    """Each detector's keyword options from a chapter config (``profiles.config("06_dynacor", ...)``)."""
+    """Each detector's keyword options from a chapter config (``profiles.config("06_dynacor", ...)``).
+    The training detectors get ``precision`` = the config's ``precision`` when it has one, else ``"auto"``."""
+    prec = {"precision": cfg.get("precision") or "auto"}
     mlp = {"hidden": tuple(cfg["hidden"]), "lr": cfg["lr"], "batch_size": cfg["batch_size"],
-           "epochs": cfg["epochs"]}
+           "epochs": cfg["epochs"], **prec}
     return {"dynacor": {**mlp, "corruption_rate": cfg["corruption_rate"], "encoder_epochs": cfg["encoder_epochs"],
                         "encoder_lr": cfg["encoder_lr"], "encoder_weight_decay": cfg["encoder_weight_decay"],
                         "encoder_batch_size": cfg["encoder_batch_size"], "embed_dim": cfg["embed_dim"],
                         "alpha": cfg["alpha"], "distance": cfg["distance"]},
             "avg_encoder": dict(mlp), "aum": {**mlp, "percentile": cfg["aum_percentile"]},
             "confident": {"folds": cfg["cl_folds"], "model": cfg["cl_model"], "epochs": cfg["cl_epochs"],
-                          "lr": cfg["lr"], "batch_size": cfg["batch_size"]},
+                          "lr": cfg["lr"], "batch_size": cfg["batch_size"], **prec},
             "simifeat": {"k": cfg["simifeat_k"], "passes": cfg["simifeat_passes"],
                          "variant": cfg["simifeat_variant"]},
             "cores": {**mlp, "epochs": cfg["cores_epochs"]}}

@@ -2,9 +2,11 @@
 out-of-sample ``pred_probs`` from stratified K-fold cross-validation of a model on the frozen features."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
-from ._base import DetectionResult, check_inputs
+from ._base import DetectionResult, check_inputs, check_precision
 from ._dynamics import train_dynamics
 
 __all__ = ["confident_learning", "out_of_sample_pred_probs"]
@@ -14,7 +16,7 @@ MODELS = ("mlp", "logreg")
 
 def out_of_sample_pred_probs(labels, features, *, num_classes: int, folds: int = 5, model: str = "mlp",
                              seed: int = 0, hidden=(512,), epochs: int = 10, lr: float = 0.02,
-                             batch_size: int = 128, device="cpu") -> np.ndarray:
+                             batch_size: int = 128, device="cpu", precision: str = "auto") -> np.ndarray:
     """(N, K) predicted probabilities, each row from a model that never saw that example (stratified K-fold).
     ``model="mlp"``: an MLP head (SGD, cosine); ``"logreg"``: scikit-learn LogisticRegression on standardised
     features."""
@@ -36,33 +38,43 @@ def out_of_sample_pred_probs(labels, features, *, num_classes: int, folds: int =
         else:
             from ._dynamics import predict_probs
             dyn = train_dynamics(X[tr], y[tr], num_classes=num_classes, hidden=hidden, epochs=epochs,
-                                 batch_size=batch_size, lr=lr, seed=int(seed) + f, device=device)
-            out[te] = predict_probs(dyn["model"], X[te])
+                                 batch_size=batch_size, lr=lr, seed=int(seed) + f, device=device,
+                                 precision=precision)
+            out[te] = predict_probs(dyn["model"], X[te], precision=precision)
     return out
 
 
 def confident_learning(labels, features, *, num_classes=None, seed: int = 0, folds: int = 5, model: str = "mlp",
                        filter_by: str = "prune_by_noise_rate", hidden=(512,), epochs: int = 10, lr: float = 0.02,
-                       batch_size: int = 128, pred_probs=None, device="cpu", **_ignored) -> DetectionResult:
+                       batch_size: int = 128, pred_probs=None, device="cpu", precision: str = "auto") -> DetectionResult:
     """Flag label issues with cleanlab. ``pred_probs`` (N, K) out-of-sample probabilities may be passed;
-    otherwise they come from ``folds``-fold cross-validation of ``model`` in {"mlp", "logreg"}.
-    Returns ``score`` = 1 - self-confidence (1 - pred_probs[i, labels[i]])."""
+    otherwise they come from ``folds``-fold cross-validation of ``model`` in {"mlp", "logreg"} (``precision``:
+    the MLP folds', see :mod:`labnoise.detect._dynamics`).
+    Returns ``score`` = 1 - self-confidence (1 - pred_probs[i, labels[i]]); ``extras``: ``pred_probs``,
+    ``timings`` (``cross_validation``, ``cleanlab``)."""
     from cleanlab.filter import find_label_issues
 
     y, X, K, _ = check_inputs(labels, features, num_classes=num_classes)
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(MODELS)}.")
+    check_precision(precision)
+    timings = {}
+    t0 = time.perf_counter()
     if pred_probs is None:
         pred_probs = out_of_sample_pred_probs(y, X, num_classes=K, folds=folds, model=model, seed=seed,
                                               hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size,
-                                              device=device)
+                                              device=device, precision=precision)
+        timings["cross_validation"] = time.perf_counter() - t0
     pred_probs = np.asarray(pred_probs, dtype=np.float64)
     if pred_probs.shape != (y.size, K):
         raise ValueError(f"pred_probs must have shape (N, K) = {(y.size, K)}, got {pred_probs.shape}.")
     pp = np.clip(pred_probs, 1e-12, None)
     pp = pp / pp.sum(1, keepdims=True)
+    t0 = time.perf_counter()
     flagged = find_label_issues(y, pp, filter_by=filter_by)
+    timings["cleanlab"] = time.perf_counter() - t0
     score = 1.0 - pp[np.arange(y.size), y]
     return DetectionResult(is_noisy=np.asarray(flagged, bool), score=score, method="confident",
-                           settings={"folds": folds, "model": model, "filter_by": filter_by, "seed": seed},
-                           extras={"pred_probs": pp.astype(np.float32)})
+                           settings={"folds": folds, "model": model, "filter_by": filter_by, "seed": seed,
+                                     "precision": precision},
+                           extras={"pred_probs": pp.astype(np.float32), "timings": timings})

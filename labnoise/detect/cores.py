@@ -13,9 +13,11 @@ CORES for 9 epochs (3 of warm-up).
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
-from ._base import DetectionResult, check_inputs
+from ._base import DetectionResult, check_inputs, check_precision
 from ._dynamics import predict_probs, train_dynamics
 
 __all__ = ["cores", "sieve_values"]
@@ -29,13 +31,17 @@ def sieve_values(probs, labels) -> np.ndarray:
 
 def cores(labels, features, *, num_classes=None, seed: int = 0, beta_max: float = 2.0, hidden=(512, 512),
           epochs: int = 30, batch_size: int = 128, lr: float = 0.02, momentum: float = 0.9,
-          weight_decay: float = 5e-4, device="cpu", **_ignored) -> DetectionResult:
+          weight_decay: float = 5e-4, device="cpu", precision: str = "auto") -> DetectionResult:
     """Train with the confidence regulariser and the sieve; flag examples with sieve value > 0.
-    Returns ``score`` = the sieve value; ``extras["kept_fraction"]`` per epoch."""
+
+    CORES trains its own run (its loss and sieve change the dynamics, so no shared run can stand in).
+    ``precision``: see :mod:`labnoise.detect._dynamics` (the sieve's predictions use the same one).
+    Returns ``score`` = the sieve value; ``extras``: ``kept_fraction`` per sieved epoch, ``timings``."""
     import torch
     import torch.nn.functional as F
 
     y, X, K, _ = check_inputs(labels, features, num_classes=num_classes)
+    check_precision(precision)
     warm = max(1, int(epochs) // 3)
     sieve_from = max(warm, 2 * int(epochs) // 3)
     state = {"model": None, "kept": []}
@@ -59,18 +65,20 @@ def cores(labels, features, *, num_classes=None, seed: int = 0, beta_max: float 
     def weights_fn(ep):
         if ep < sieve_from or state["model"] is None:
             return None
-        keep = sieve_values(predict_probs(state["model"], X), y) <= 0
+        keep = sieve_values(predict_probs(state["model"], X, precision=precision), y) <= 0
         state["kept"].append(float(keep.mean()))
         return keep.astype(np.float32)
 
+    t0 = time.perf_counter()
     dyn = train_dynamics(X, y, num_classes=K, loss_fn=loss_fn, weights_fn=weights_fn,
                          on_model=lambda m: state.__setitem__("model", m), hidden=hidden, epochs=epochs,
                          batch_size=batch_size, lr=lr, momentum=momentum, weight_decay=weight_decay, seed=seed,
-                         device=device)
+                         device=device, precision=precision)
     with torch.no_grad():
-        v = sieve_values(predict_probs(dyn["model"], X), y)
+        v = sieve_values(predict_probs(dyn["model"], X, precision=precision), y)
     return DetectionResult(is_noisy=v > 0, score=v, method="cores",
                            settings={"beta_max": beta_max, "epochs": epochs, "warmup": warm,
-                                     "sieve_from": sieve_from, "lr": lr, "seed": seed},
-                           extras={"kept_fraction": state["kept"]})
+                                     "sieve_from": sieve_from, "lr": lr, "seed": seed, "precision": dyn["precision"]},
+                           extras={"kept_fraction": state["kept"],
+                                   "timings": {"training_and_sieve": time.perf_counter() - t0}})
 

@@ -33,14 +33,25 @@ The public code trains with ``1 - cos`` but evaluates with squared Euclidean dis
 default, and ``distance="sqeuclidean"`` evaluates (prediction and selection) with the squared Euclidean
 Student-t instead. The paper's encoder lr 1e-5 barely moves a freshly initialised encoder on a few thousand
 examples; it is the default, and profiles for small data override it (``encoder_lr``).
+
+**Shared work.** Training (the encoder, the centres, the fixed target) never depends on the evaluation
+distance, so every run evaluates *both* distances after every encoder epoch (``extras["by_distance"]``): the
+``distance`` option only says which one the returned mask uses, and comparing them costs no second run.
+``dynamics=`` takes an earlier DynaCor result on the same labels (same ``corruption_rate``, ``seed`` and
+``epochs``) and reuses its copies and sign sequences instead of training the classifier again -- the sign
+sequences are a deterministic function of those inputs, so this is the same computation, done once (the
+chapter's alpha sweep; Avg.Encoder reads the same run's margins of the originals). ``precision="auto"`` runs
+the classifier and the encoder forward passes under bf16 autocast on hardware with native bf16 units (see
+:mod:`labnoise.detect._dynamics`); assignments, losses and the selection metric stay fp32.
 """
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
 
-from ._base import DetectionResult, check_inputs
+from ._base import DetectionResult, check_inputs, check_precision
 from ._dynamics import train_dynamics
 from .metrics import f1_noisy
 
@@ -127,12 +138,31 @@ def _selection_metric(qn: np.ndarray, is_copy: np.ndarray) -> float:
     return float((a.mean() - b.mean()) ** 2)
 
 
+def _labels_fingerprint(labels) -> str:
+    import hashlib
+    return hashlib.blake2b(np.ascontiguousarray(labels, dtype=np.int64).tobytes(), digest_size=16).hexdigest()
+
+
+def _reusable(dynamics, labels, copy_of, copy_labels, n, epochs):
+    """The extras of an earlier DynaCor run, checked to be the run these inputs would train."""
+    ex = dynamics.extras if isinstance(dynamics, DetectionResult) else dynamics
+    if not isinstance(ex, dict) or not {"signs", "copy_of", "copy_labels", "margins_originals"} <= set(ex):
+        raise ValueError("dynamics must be an earlier dynacor(...) result (or its extras), with its signs, "
+                         "copies and margins.")
+    same = (ex.get("labels_fingerprint") == _labels_fingerprint(labels) and np.array_equal(ex["copy_of"], copy_of) and np.array_equal(ex["copy_labels"], copy_labels)
+            and ex["signs"].shape == (n + copy_of.size, epochs))
+    if not same:
+        raise ValueError("dynamics come from a different run: reuse them only with the same labels, "
+                         "corruption_rate, seed and epochs (else leave dynamics=None to train).")
+    return ex
+
+
 def dynacor(labels, features, *, flipped_features=None, num_classes=None, seed: int = 0,
             corruption_rate: float = 0.1, hidden=(512, 512), epochs: int = 20, batch_size: int = 128,
             lr: float = 0.02, momentum: float = 0.9, weight_decay: float = 5e-4, encoder_epochs: int = 15,
             encoder_lr: float = 1e-5, encoder_weight_decay: float = 1e-4, encoder_batch_size: int = 1024,
             embed_dim: int = 512, alpha: float = 0.5, distance: str = "cosine", clean_labels=None,
-            map_points: int = 0, device="cpu") -> DetectionResult:
+            map_points: int = 0, dynamics=None, device="cpu", precision: str = "auto") -> DetectionResult:
     """DynaCor on frozen features; see the module docstring for the algorithm.
 
     Parameters
@@ -150,12 +180,19 @@ def dynacor(labels, features, *, flipped_features=None, num_classes=None, seed: 
         never used for training or selection.
     map_points : keep the encoder embeddings of this many seeded examples (originals and copies) before and
         after training in ``extras`` (for 2-D maps); 0 keeps none.
+    dynamics : an earlier :class:`DetectionResult` of ``dynacor`` (or its ``extras``) on the same ``labels``
+        with the same ``corruption_rate``, ``seed`` and ``epochs``: its copies and sign sequences are reused and
+        the dynamics classifier is not trained again (a mismatch is an error).
+    device : torch device of the classifier and the encoder.
+    precision : {"auto", "fp32", "bf16"}, forward passes' precision (module docstring).
 
     Returns
     -------
     DetectionResult over the N originals: ``score`` = q_noisy at the selected epoch, ``is_noisy`` = score > 0.5.
     ``extras``: ``signs`` int8 (N + m, T), ``is_copy``, ``copy_of``, ``copy_labels``, ``history`` (per encoder
     epoch: ``epoch``, ``metric``, ``flagged``, ``f1`` when clean labels are given), ``selected_epoch``,
+    ``by_distance`` (the same per distance, both always evaluated: ``history``, ``selected_epoch``,
+    ``score``), ``timings`` (``dynamics``, 0 when reused; ``encoder``),
     ``view``, ``target_noisy_fraction`` (share of the fixed DEC target above 0.5 for noisy, over originals and
     copies), ``initial_noisy_fraction``, and the maps when requested.
     """
@@ -168,9 +205,11 @@ def dynacor(labels, features, *, flipped_features=None, num_classes=None, seed: 
         raise ValueError(f"unknown distance {distance!r}; choose one of: {', '.join(DISTANCES)}.")
     if int(encoder_epochs) < 1 or int(epochs) < 1:
         raise ValueError("epochs and encoder_epochs must be >= 1.")
+    check_precision(precision)
     clean = None if clean_labels is None else check_inputs(clean_labels, X, num_classes=K)[0]
     n = y.size
     copy_of, copy_labels = corrupt(y, K, rate=corruption_rate, seed=seed)
+    timings = {}
     if Fl is None:
         warnings.warn("dynacor: no flipped_features given; the corrupted copies reuse the same features "
                       "(no weak augmentation). Pass features.embed(..., flip=True) for the paper's view.",
@@ -183,20 +222,35 @@ def dynacor(labels, features, *, flipped_features=None, num_classes=None, seed: 
     X_all = np.concatenate([X, Xc])
     y_all = np.concatenate([y, copy_labels])
     is_copy = np.r_[np.zeros(n, bool), np.ones(copy_of.size, bool)]
-    dyn = train_dynamics(X_all, y_all, num_classes=K, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
-                         momentum=momentum, weight_decay=weight_decay, seed=seed, device=device)
-    signs = sign_dynamics(dyn["margins"])
+    t0 = time.perf_counter()
+    if dynamics is not None:
+        prev = _reusable(dynamics, y, copy_of, copy_labels, n, int(epochs))
+        signs, margins_originals = prev["signs"], prev["margins_originals"]
+    else:
+        dyn = train_dynamics(X_all, y_all, num_classes=K, hidden=hidden, epochs=epochs, batch_size=batch_size,
+                             lr=lr, momentum=momentum, weight_decay=weight_decay, seed=seed, device=device,
+                             precision=precision)
+        signs, margins_originals = sign_dynamics(dyn["margins"]), dyn["margins"][:, :n]
+    timings["dynamics"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
 
+    from .._torch import autocast, resolve_precision
     dev = resolve_device(device)
+    prec = resolve_precision(precision, dev)
     torch.manual_seed(int(seed) + 1)
     enc = DynamicsEncoder(signs.shape[1], embed_dim).to(dev)
     S = torch.as_tensor(signs, dtype=torch.float32, device=dev)
     copy_t = torch.as_tensor(is_copy, device=dev)
 
+    def forward(s):
+        with autocast(dev, prec):
+            z = enc(s)
+        return z.float()
+
     def embed_all():
         enc.eval()
         with torch.no_grad():
-            z = torch.cat([enc(S[s:s + 8192]) for s in range(0, S.shape[0], 8192)])
+            z = torch.cat([forward(S[s:s + 8192]) for s in range(0, S.shape[0], 8192)])
         enc.train()
         return z
 
@@ -215,46 +269,61 @@ def dynacor(labels, features, *, flipped_features=None, num_classes=None, seed: 
         pick = np.sort(rng.choice(S.shape[0], size=min(int(map_points), S.shape[0]), replace=False))
 
     def evaluate(epoch):
-        with torch.no_grad():
-            qn = _assign(embed_all(), centres, distance)[:, 0].cpu().numpy()
-        row = {"epoch": epoch, "metric": _selection_metric(qn, is_copy), "flagged": int((qn[:n] > 0.5).sum())}
-        if clean is not None:
-            row["f1"] = f1_noisy(qn[:n] > 0.5, y, clean)
-        return row, qn
+        z = embed_all()
+        rows, qns = {}, {}
+        for dist in DISTANCES:
+            with torch.no_grad():
+                qn = _assign(z, centres, dist)[:, 0].cpu().numpy()
+            row = {"epoch": epoch, "metric": _selection_metric(qn, is_copy), "flagged": int((qn[:n] > 0.5).sum())}
+            if clean is not None:
+                row["f1"] = f1_noisy(qn[:n] > 0.5, y, clean)
+            rows[dist], qns[dist] = row, qn
+        return rows, qns
 
-    history = []
-    row, qn0 = evaluate(0)
-    history.append(row)
-    best = (row["metric"], 0, qn0)  # the untrained encoder (epoch 0) is a candidate too: selection is label-free
+    hist = {d: [] for d in DISTANCES}
+    rows, qns = evaluate(0)
+    qn0 = qns[distance]
+    # the untrained encoder (epoch 0) is a candidate too: selection is label-free
+    best = {d: (rows[d]["metric"], 0, qns[d]) for d in DISTANCES}
+    for d in DISTANCES:
+        hist[d].append(rows[d])
     M = S.shape[0]
     for ep in range(1, int(encoder_epochs) + 1):
         perm = torch.randperm(M, generator=gen).to(dev)
         for s in range(0, M, encoder_batch_size):
             idx = perm[s:s + encoder_batch_size]
-            z = enc(S[idx])
+            z = forward(S[idx])
             q = _assign(z, centres, "cosine")
             kl = (p[idx] * (p[idx].clamp_min(1e-12).log() - q.clamp_min(1e-12).log())).sum(1).mean()
             loss = kl + alpha * _alignment(z, q, copy_t[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-        row, qn = evaluate(ep)
-        history.append(row)
-        if row["metric"] > best[0]:
-            best = (row["metric"], ep, qn)
-    _, sel, qn = best
+        rows, qns = evaluate(ep)
+        for d in DISTANCES:
+            hist[d].append(rows[d])
+            if rows[d]["metric"] > best[d][0]:
+                best[d] = (rows[d]["metric"], ep, qns[d])
+    by_distance = {d: {"history": hist[d], "selected_epoch": best[d][1], "score": best[d][2][:n].astype(np.float64)}
+                   for d in DISTANCES}
+    _, sel, qn = best[distance]
+    history = hist[distance]
     score = qn[:n].astype(np.float64)
     extras = {"signs": signs, "is_copy": is_copy, "copy_of": copy_of, "copy_labels": copy_labels,
               "history": history, "selected_epoch": sel, "view": view, "copy_score": qn[n:].astype(np.float64),
-              "margins_originals": dyn["margins"][:, :n], "target_noisy_fraction": target_noisy,
-              "initial_noisy_fraction": float((qn0 > 0.5).mean())}
+              "margins_originals": margins_originals, "target_noisy_fraction": target_noisy,
+              "initial_noisy_fraction": float((qn0 > 0.5).mean()), "by_distance": by_distance,
+              "labels_fingerprint": _labels_fingerprint(y),
+              "timings": timings}
     if pick is not None:
         extras["map_index"] = pick
         extras["map_before"] = z0[torch.as_tensor(pick, device=dev)].cpu().numpy()
         extras["map_after"] = embed_all()[torch.as_tensor(pick, device=dev)].cpu().numpy()
+    timings["encoder"] = time.perf_counter() - t0
     settings = {"corruption_rate": corruption_rate, "hidden": list(hidden), "epochs": epochs,
                 "batch_size": batch_size, "lr": lr, "momentum": momentum, "weight_decay": weight_decay,
                 "encoder_epochs": encoder_epochs, "encoder_lr": encoder_lr,
                 "encoder_weight_decay": encoder_weight_decay, "encoder_batch_size": encoder_batch_size,
-                "embed_dim": embed_dim, "alpha": alpha, "distance": distance, "seed": seed, "view": view}
+                "embed_dim": embed_dim, "alpha": alpha, "distance": distance, "seed": seed, "view": view,
+                "precision": prec, "reused_dynamics": dynamics is not None}
     return DetectionResult(is_noisy=score > 0.5, score=score, method="dynacor", settings=settings, extras=extras)
