@@ -241,8 +241,9 @@ def _check_rates(chapter, name, value, *, allow_empty: bool = False):
 def check_data_choices(cfg: dict, *, chapter: str = "this chapter") -> None:
     """Raise one ValueError naming the parameter, its value and the values it may take, for every data choice
     of ``cfg`` that the package does not know: ``dataset``, ``encoder`` / ``encoders``, ``seed`` / ``seeds``,
-    ``rates`` / ``sym_rates`` / ``asym_rates``, ``noises`` / ``noise_kinds``, ``label_set``, ``settings`` (06),
-    ``use_reference`` / ``reference_labels``. :func:`config` calls it, so a chapter fails in its first cell."""
+    ``rate`` / ``rates`` / ``sym_rates`` / ``asym_rates``, ``noises`` / ``noise_kinds``, ``pmd_kind``, ``label_set``,
+    ``human_set`` / ``annotators`` (07), ``settings`` (06), ``use_reference`` / ``reference_labels``.
+    :func:`config` calls it, so a chapter fails in its first cell."""
     get = cfg.get
     if "dataset" in cfg and get("dataset") not in DATASETS:
         raise _bad(chapter, "dataset", get("dataset"),
@@ -288,6 +289,22 @@ def check_data_choices(cfg: dict, *, chapter: str = "this chapter") -> None:
         raise _bad(chapter, "use_reference", get("use_reference"), "expected True or False")
     if "reference_labels" in cfg and get("reference_labels") not in ("auto", True, False):
         raise _bad(chapter, "reference_labels", get("reference_labels"), "expected 'auto', True or False")
+    if "rate" in cfg:
+        _check_rates(chapter, "rate", [get("rate")])
+    if "pmd_kind" in cfg:
+        from .noise.pmd import PMD_KINDS
+
+        if get("pmd_kind") not in PMD_KINDS:
+            raise _bad(chapter, "pmd_kind", get("pmd_kind"), f"expected a PMD type, one of {', '.join(PMD_KINDS)}")
+    if "human_set" in cfg and get("human_set") not in ("auto",) + HUMAN_LABEL_SETS["cifar10"]:
+        raise _bad(chapter, "human_set", get("human_set"),
+                   f"expected 'auto' or a CIFAR-10N label set: {', '.join(HUMAN_LABEL_SETS['cifar10'])}")
+    if "annotators" in cfg:
+        v = get("annotators")
+        single = tuple(x for x in HUMAN_LABEL_SETS["cifar10"] if x.startswith("random"))
+        if not isinstance(v, (list, tuple)) or not v or any(x not in single for x in v):
+            raise _bad(chapter, "annotators", v, f"expected a non-empty list of the single-annotator sets "
+                                                 f"{list(single)}")
     if "settings" in cfg:
         v = get("settings")
         if not isinstance(v, (list, tuple)) or not v:

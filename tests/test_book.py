@@ -87,6 +87,10 @@ def test_a_bad_data_choice_fails_in_the_first_cell_naming_the_parameter(name, va
     ("06_dynacor", "settings", ["cifar10n/noisy"]),
     ("06_dynacor", "settings", ["svhn/sym-0.2"]),
     ("00_setup_data_encoders", "encoders", ["pixels", "vit"]),
+    ("02_cluster_based_noise", "pmd_kind", "IV"),
+    ("07_beyond", "rate", 35),
+    ("07_beyond", "human_set", "noisy"),
+    ("07_beyond", "annotators", ["random1", "aggre"]),
 ])
 def test_each_chapters_data_choices_are_checked(chapter, name, value):
     from labnoise import profiles
