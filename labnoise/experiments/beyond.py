@@ -52,8 +52,9 @@ def detection_label_sets(dataset: str, features, clean_labels, *, rate: float = 
                          progress: bool = False) -> dict:
     """``{kind: {"labels", "clean_labels", "realised_rate", "source"}}`` for kind in :data:`NOISE_KINDS`.
 
+    CBN and PMD come from :func:`labnoise.experiments.label_sets.make_label_sets` (chapters 03-04's builder).
     cifar10 (``use_reference``): CBN and PMD are the seed paper's released files at ``rate`` 0.35 or 0.70
-    (clean = its ``given`` labels, identical to CIFAR-10's); human = the CIFAR-10N set ``human`` (``"auto"``:
+    (clean = its ``given`` labels, checked identical to CIFAR-10's); human = the CIFAR-10N set ``human`` (``"auto"``:
     the one whose rate is closest to ``rate``), thinned to ``rate`` by :func:`thin_to_rate` when
     ``match_human_rate`` and the set is noisier. Otherwise (digits, or ``use_reference=False``): CBN on a
     seeded t-SNE map of ``features``, PMD type I on a clean-label MLP head's probabilities, and for "human"
@@ -61,22 +62,31 @@ def detection_label_sets(dataset: str, features, clean_labels, *, rate: float = 
     ``pmd_epochs`` (None: :func:`labnoise.noise.pmd_probs`'s default) and ``tsne_cache`` (the t-SNE map's cache,
     shared with chapters 02-04) apply to generated noise only.
     """
-    from .. import data as _data
     from .. import noise as _noise
+    from .label_sets import make_label_sets
 
     X = check_features(features)
     clean = check_labels(clean_labels, num_classes, length=X.shape[0], name="clean_labels")
     rate = check_rate(rate)
     K = int(num_classes or clean.max() + 1)
+    ref = dataset == "cifar10" and use_reference
+    if ref:  # fetched where downloads are allowed; otherwise one DataNotFoundError names the missing file
+        from .. import data as _data
+        from ..registry import FILES
+
+        _data.require([k for k, e in FILES.items() if e.group == "reference"], profile="offline", root=root)
+    # CBN and PMD: the one builder of chapters 03-04 (the paper's files for cifar10, else generated)
+    ls = make_label_sets(dataset, X, clean, kinds=("cbn", "pmd"), rates=(rate,), seed=seed,
+                         reference=True if ref else False, pmd_epochs=pmd_epochs, num_classes=K, root=root,
+                         tsne_cache=tsne_cache, progress=progress)
     out = {}
-    if dataset == "cifar10" and use_reference:
-        given = _data.load_reference_labels("cifar10", "given", root=root)
-        if not np.array_equal(given, clean):
-            raise ValueError("the reference 'given' labels differ from the clean labels passed in: pass CIFAR-10's "
-                             "training labels in official order.")
-        for kd, name in (("cbn", "cluster"), ("pmd", "pmd")):
-            y = _data.load_reference_labels("cifar10", name, rate, root=root)
-            out[kd] = {"labels": y, "source": f"the seed paper's released CIFAR-10 {name} file at {rate:.2f}"}
+    for kd in ("cbn", "pmd"):
+        (key,) = ls.labels[kd]
+        src = ls.sources[kd][key]
+        out[kd] = {"labels": ls.labels[kd][key],
+                   "source": (f"the seed paper's released CIFAR-10 {kd.upper()} file at {rate:.2f}"
+                              if src == "paper's released file" else src)}
+    if ref:
         if human == "auto":
             human = min(_CIFAR10N_RATES, key=lambda w: abs(_CIFAR10N_RATES[w] - rate))
         check_choice(human, tuple(_CIFAR10N_RATES), name="CIFAR-10N label set")
@@ -91,15 +101,6 @@ def detection_label_sets(dataset: str, features, clean_labels, *, rate: float = 
                     "mistakes kept, the rest set back to the clean label")
         out["human"] = {"labels": y, "source": src}
     else:
-        from ..tsne import tsne_map
-
-        map_2d = tsne_map(X, seed=seed, cache=tsne_cache, progress=progress)
-        out["cbn"] = {"labels": _noise.cbn(map_2d=map_2d, labels=clean, target_rate=rate, seed=seed,
-                                           num_classes=K).noisy_labels,
-                      "source": "generated: CBN calibrated on a t-SNE map of these features"}
-        probs = _noise.pmd_probs(X, clean, num_classes=K, epochs=pmd_epochs, seed=seed, progress=progress)
-        out["pmd"] = {"labels": _noise.pmd(probs, clean, kind="I", rate=rate, seed=seed).noisy_labels,
-                      "source": "generated: PMD type I from a clean-label MLP head on these features"}
         out["human"] = {"labels": _noise.instance_dependent(X, clean, rate, seed=seed, num_classes=K).noisy_labels,
                         "source": "stand-in for human noise: instance-dependent noise (Xia et al. 2020) "
                                   "generated on these features (no human labels exist for this dataset)"}
