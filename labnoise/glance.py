@@ -26,6 +26,8 @@ FIGURES_PER_CHAPTER = 2
 #: results.json files above this size are refused (the folder is for small JSON, not data).
 MAX_JSON_BYTES = 1_000_000
 _PROFILE_KEYS_FILE = "profile_specific_keys.json"
+#: the whole offline book's wall time (``labnoise book --profile offline`` writes it; collect copies it)
+BOOK_TIMING = "book.timing.json"
 
 
 def results_dir(root=None) -> Path:
@@ -93,6 +95,11 @@ def collect(runs_dir=None, dest=None, *, chapters=None, profile: str = "offline"
                     tmp.write_bytes(png)
                 written.append(f"{name}.fig{k}.png")
         done[name] = written
+    timing = runs_dir.parent.parent / f"book-{profile}.timing.json"  # _build/book-offline.timing.json
+    if timing.exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        save_json(dest / BOOK_TIMING, json.loads(timing.read_text()))
+        done["book"] = [BOOK_TIMING]
     return done
 
 
@@ -173,10 +180,12 @@ def _section_04(m):
             for r, g in (rates.items() if isinstance(rates, dict) else [("", rates)]):
                 p = None
                 if host == "lra_diffusion" and paper:
-                    rk = "0.7" if str(r) in ("0.70", "0.7") else str(r)
+                    from .grid import rate_key
+
                     try:
+                        rk = rate_key(r)
                         p = paper["lra_snls"][kd][rk] - paper["lra_diffusion"][kd][rk]
-                    except KeyError:
+                    except (KeyError, ValueError):
                         p = None
                 out.append(f"| {host} | {kd} {r} | {g:+.2f} | {'–' if p is None else f'{p:+.2f}'} |")
     return out
@@ -282,6 +291,12 @@ def glance_markdown(folder=None, *, chapters=None, figure_prefix: str = "../resu
                     "--profile offline` then `labnoise results collect`) to add them.", ""]
     else:
         lines += [f"All {len(names)} chapters have a committed offline run.", ""]
+    bt = folder / BOOK_TIMING
+    if bt.exists():
+        t = json.loads(bt.read_text())
+        lines += [f"The last `labnoise book --profile offline` took {t['wall_s'] / 60:.1f} min of wall time "
+                  f"(chapters executed: {', '.join(t.get('executed') or []) or 'none'}; up to date, not re-run: "
+                  f"{', '.join(t.get('up_to_date') or []) or 'none'}).", ""]
     for name in names:
         lines += [f"({anchor(name)})=", f"## {_title(name)}", ""]
         r = have.get(name)
@@ -295,7 +310,11 @@ def glance_markdown(folder=None, *, chapters=None, figure_prefix: str = "../resu
                   + (f", {mach['accelerator']}" if mach.get("accelerator") else "") + ")"
                   + (f", {total / 60:.1f} min." if isinstance(total, (int, float)) else "."), ""]
         m = r.get("metrics") or {}
-        body = _SECTIONS.get(name[:2], lambda _m: [])(m) or _scalars(m)
+        try:
+            body = _SECTIONS.get(name[:2], lambda _m: [])(m) or _scalars(m)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:  # a file older than its renderer
+            body = [f"This chapter's summary could not be rendered from its committed file "
+                    f"({type(e).__name__}: {e}); the file itself is `results/offline/{name}.results.json`."]
         lines += body + [""] if body else ["(no summary table for this chapter's metrics; see the file.)", ""]
         for p in sorted(folder.glob(f"{name}.fig*.png")):
             lines += [f"![{_title(name)}, {p.stem.split('.')[-1]}]({figure_prefix}/{p.name})", ""]

@@ -395,6 +395,9 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
                                                                "executed": executed,
                                                                "up_to_date": [n for n in names if n not in executed]})
         print(f"book ({profile}) built in {wall} s; executed: {', '.join(executed) or 'none (all up to date)'}")
+        if collect_results:
+            glance.results_dir(root).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(build_dir / f"book-{profile}.timing.json", glance.results_dir(root) / glance.BOOK_TIMING)
     print(f"book built: {html}")
     return html
 

@@ -74,6 +74,10 @@ def test_glance_page_renders_committed_runs_and_names_the_missing_chapters(tmp_p
     assert f"No offline run committed yet for {len(names) - 1} of {len(names)} chapters" in page
     assert "43.2" in page and "91.23" in page and "- A generated sentence." in page
     assert "07_beyond.fig1.png" in page and "abc123" in page
+    assert "took" not in page  # no book timing collected: no wall-time sentence
+    (tmp_path / "out" / glance.BOOK_TIMING).write_text(json.dumps({"wall_s": 600.0, "executed": ["07_beyond"],
+                                                                    "up_to_date": []}))
+    assert "took 10.0 min of wall time (chapters executed: 07_beyond" in glance.glance_markdown(tmp_path / "out")
 
 
 def test_metric_key_drift_is_found_unless_declared():
