@@ -1,35 +1,101 @@
-"""Benchmark: exact kNN (labnoise.neighbors.knn) vs scikit-learn NearestNeighbors(algorithm="brute").
+"""Benchmark: exact kNN self-join, labnoise.neighbors.knn against scikit-learn brute force and faiss IndexFlatL2.
 
-    python benchmarks/bench_knn.py                 # 50k x 1280, k=100, random features
-    python benchmarks/bench_knn.py --real          # CIFAR-10 train EfficientNet-Lite0 features if cached
-    python benchmarks/bench_knn.py --n 10000       # smaller
+    python benchmarks/bench_knn.py                 # 50k x 1280, k=100: random features, then the cached
+                                                   # CIFAR-10 train EfficientNet-Lite0 features if present
+    python benchmarks/bench_knn.py --quick         # 5k points (make bench)
+    python benchmarks/bench_knn.py --n 10000 --no-real
 
-Both run in the same process on the same data; the script prints wall times, the ratio, and checks that the
-neighbour indices agree (rows whose k-th and (k+1)-th distances are within 1e-4 are counted as ties).
-Timings on a shared CPU are noisy: repeat, and compare ratios from the same run only.
+All methods run in the same process on the same data, one after the other; the script prints wall times and
+ratios, checks that every method finds the same neighbours (a row that differs only where the k-th and the
+(k+1)-th distances are equal up to float32 rounding counts as a tie), and writes the table to
+``_build/bench/bench_knn.json`` (rows ``labnoise``, ``labnoise-bf16``, ``sklearn``, ``faiss`` per data set).
+Timings on a shared CPU are noisy: compare ratios from the same run only.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench import write_json  # noqa: E402
 
-def load_features(args):
-    if args.real:
-        from labnoise.features import embed, is_cached
-        root = args.data_root or os.environ.get("LABNOISE_DATA")
-        if is_cached("cifar10", "train", "efficientnet-lite0", root=root, download=False):
-            x = embed("cifar10", "train", "efficientnet-lite0", root=root, download=False, progress=False)
-            return x[: args.n], "CIFAR-10 train, EfficientNet-Lite0 (cached)"
-        print("no cached CIFAR-10 Lite0 features found; using random features instead")
+
+def random_features(n, dim):
     rng = np.random.default_rng(0)
     # clustered random features: 10 Gaussian clusters, roughly the spread of real encoder features
-    c = rng.normal(size=(10, args.dim)).astype(np.float32)
-    x = c[rng.integers(0, 10, args.n)] + 0.7 * rng.normal(size=(args.n, args.dim)).astype(np.float32)
-    return x.astype(np.float32), f"random: 10 Gaussian clusters in {args.dim}-d"
+    c = rng.normal(size=(10, dim)).astype(np.float32)
+    x = c[rng.integers(0, 10, n)] + 0.7 * rng.normal(size=(n, dim)).astype(np.float32)
+    return x.astype(np.float32), f"random: 10 Gaussian clusters in {dim}-d"
+
+
+def real_features(n, root):
+    from labnoise.features import embed, is_cached
+    if not is_cached("cifar10", "train", "efficientnet-lite0", root=root, download=False):
+        return None, None
+    x = embed("cifar10", "train", "efficientnet-lite0", root=root, download=False, progress=False)
+    return np.ascontiguousarray(x[:n]), "CIFAR-10 train, EfficientNet-Lite0 (cached)"
+
+
+def agree(ref, other, k):
+    """Fractions of rows with the same neighbour set as ``ref``: exactly, and up to ties at the k-th distance."""
+    (d_ref, i_ref), (d, i) = ref, other
+    same = np.array([np.array_equal(np.sort(a), np.sort(b)) for a, b in zip(i_ref, i)])
+    # a row differing only through near-equal distances: its sorted *squared* distances match within float32
+    # rounding of the expanded form |q|^2 + |x|^2 - 2 q.x (squared: a square root would blow up the rounding
+    # of a self-distance near 0)
+    sq_ref, sq = np.sort(d_ref.astype(np.float64) ** 2, 1), np.sort(d.astype(np.float64) ** 2, 1)
+    tol = 1e-5 * max(1.0, float(sq_ref.max()))
+    tie = np.abs(sq - sq_ref).max(1) <= tol
+    return float(same.mean()), float((same | tie).mean())
+
+
+def run_one(x, what, k, methods, threads):
+    import torch
+
+    from labnoise import neighbors
+    n, d = x.shape
+    print(f"\ndata: {what}; {n} x {d}, k={k}; torch threads {torch.get_num_threads()}, "
+          f"load avg {os.getloadavg()[0]:.1f}", flush=True)
+    res, rows = {}, []
+    for m in methods:
+        t = time.perf_counter()
+        extra = {}
+        if m in ("labnoise", "labnoise-bf16"):
+            res[m] = neighbors.knn(x, k, precision="fp32" if m == "labnoise" else "bf16", device="cpu")
+            if m == "labnoise-bf16":
+                extra["fallback_rows"] = neighbors.LAST_RUN.get("fallback_rows")
+        elif m == "sklearn":
+            from sklearn.neighbors import NearestNeighbors
+            nn = NearestNeighbors(n_neighbors=k, algorithm="brute", n_jobs=threads).fit(x)
+            res[m] = nn.kneighbors(x)
+        elif m == "faiss":
+            try:
+                import faiss
+            except ImportError:
+                print("  faiss: not installed (pip install faiss-cpu); skipped")
+                continue
+            if threads:
+                faiss.omp_set_num_threads(threads)
+            index = faiss.IndexFlatL2(d)
+            index.add(x)
+            d2, i = index.search(x, k)
+            res[m] = (np.sqrt(np.maximum(d2, 0)), i.astype(np.int64))
+        sec = time.perf_counter() - t
+        rows.append({"name": m, "data": what, "n": n, "dim": d, "k": k, "seconds": round(sec, 3), **extra})
+        print(f"  {m:<14} {sec:8.2f} s", flush=True)
+    ref = "sklearn" if "sklearn" in res else next(iter(res))
+    for r in rows:
+        exact, up_to_ties = agree(res[ref], res[r["name"]], k)
+        r.update(agrees_with=ref, rows_identical=round(exact, 5), rows_identical_up_to_ties=round(up_to_ties, 5))
+        base = next((q["seconds"] for q in rows if q["name"] == "sklearn"), None)
+        r["speedup_vs_sklearn"] = round(base / r["seconds"], 2) if base else None
+        print(f"  {r['name']:<14} same neighbours as {ref}: {exact:.4f} of rows, {up_to_ties:.4f} up to ties")
+    return rows
 
 
 def main():
@@ -37,51 +103,42 @@ def main():
     ap.add_argument("--n", type=int, default=50000)
     ap.add_argument("--dim", type=int, default=1280)
     ap.add_argument("--k", type=int, default=100)
-    ap.add_argument("--real", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="5,000 points (for make bench)")
+    ap.add_argument("--no-real", action="store_true", help="skip the cached CIFAR-10 features")
+    ap.add_argument("--no-random", action="store_true", help="skip the random features")
     ap.add_argument("--data-root", default=None)
-    ap.add_argument("--skip-sklearn", action="store_true")
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--precisions", default="fp32,bf16", help="comma-separated: fp32 (auto), bf16")
+    ap.add_argument("--methods", default="labnoise,labnoise-bf16,sklearn,faiss")
+    ap.add_argument("--name", default="bench_knn", help="JSON name under _build/bench/")
     args = ap.parse_args()
+    if args.quick:
+        args.n = min(args.n, 5000)
 
     import torch
-    from sklearn.neighbors import NearestNeighbors
-
-    from labnoise.neighbors import knn
     if args.threads:
         torch.set_num_threads(args.threads)
-    x, what = load_features(args)
-    n, d = x.shape
-    print(f"data: {what}; {n} x {d}, k={args.k}; torch threads {torch.get_num_threads()}, "
-          f"cpus {os.cpu_count()}, load avg {os.getloadavg()[0]:.1f}")
+    methods = args.methods.split(",")
     rows = []
-    res = {}
-    precs = args.precisions.split(",")
-    for prec in precs:
-        t = time.perf_counter()
-        res[prec] = knn(x, args.k, precision=prec, device="cpu")
-        rows.append((f"labnoise knn ({prec})", time.perf_counter() - t))
-        print(f"  {rows[-1][0]:<32} {rows[-1][1]:8.2f} s", flush=True)
-    if len(res) == 2:
-        same = (res["fp32"][1] == res["bf16"][1]).all(1).mean()
-        print(f"  fp32 vs bf16 rows with identical neighbour lists: {same:.4f}")
-    if not args.skip_sklearn:
-        t = time.perf_counter()
-        nn = NearestNeighbors(n_neighbors=args.k, algorithm="brute").fit(x)
-        d_ref, i_ref = nn.kneighbors(x)
-        rows.append(("sklearn NearestNeighbors brute", time.perf_counter() - t))
-        print(f"  {rows[-1][0]:<32} {rows[-1][1]:8.2f} s", flush=True)
-        for prec in precs:
-            dist, idx = res[prec]
-            agree = (idx == i_ref).all(1)
-            # rows that differ only through near-ties (equal distances up to float32 rounding)
-            tie_ok = np.abs(dist - d_ref).max(1) < 1e-3 * max(1.0, float(d_ref.max()))
-            print(f"  {prec}: rows identical to sklearn {agree.mean():.4f}; rows identical up to ties "
-                  f"{(agree | tie_ok).mean():.4f}; max |distance diff| {np.abs(dist - d_ref).max():.2e}")
-        base = rows[-1][1]
-        print("\n| method | seconds | speed-up vs sklearn |\n|---|---|---|")
-        for name, s in rows:
-            print(f"| {name} | {s:.2f} | {base / s:.2f}x |")
+    if not args.no_random:
+        rows += run_one(*random_features(args.n, args.dim), args.k, methods, args.threads)
+    missing = []
+    if not args.no_real:
+        x, what = real_features(args.n, args.data_root or os.environ.get("LABNOISE_DATA"))
+        if x is None:
+            missing.append("cached CIFAR-10 train EfficientNet-Lite0 features (run chapter 00 or labnoise embed)")
+            print("no cached CIFAR-10 Lite0 features found; skipped")
+        else:
+            rows += run_one(x, what, args.k, methods, args.threads)
+    bad = [r for r in rows if r["rows_identical_up_to_ties"] < 1.0]
+    write_json(args.name, rows, title="Exact kNN self-join", quick=bool(args.quick), skipped=missing,
+               all_agree=not bad)
+    print("\n| data | method | seconds | vs sklearn | same neighbours (up to ties) |\n|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['data']} | {r['name']} | {r['seconds']:.2f} | {r['speedup_vs_sklearn']}x | "
+              f"{r['rows_identical_up_to_ties']:.4f} |")
+    if bad:
+        print("DISAGREEMENT: " + ", ".join(f"{r['name']} on {r['data']}" for r in bad))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

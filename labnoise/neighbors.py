@@ -10,15 +10,17 @@ Two precisions, both exact (the same neighbours as a brute-force search, ties as
 
 * ``"fp32"``: squared distances ``|q|^2 + |x|^2 - 2 q.x`` from float32 matmuls on *centred* data (centring
   leaves distances unchanged and removes most of the cancellation error), then ``topk``.
-* ``"bf16"`` (CPU only, where bf16 matmuls are ~3x faster): a bf16 matmul pre-selects ``k + margin``
-  candidates, their distances are recomputed in float32, and every query row is *verified* with a rigorous
-  bound on the bf16 rounding error: if some point outside the candidates could still beat the k-th
-  neighbour, that row is recomputed with the fp32 path. The output is therefore the fp32 answer; only the
-  time changes. When most rows of the first chunk fail verification (e.g. high-dimensional random noise, whose
-  distances all concentrate), the remaining chunks switch to fp32.
-* ``"auto"`` (default): fp32. The bf16 path trades a 3-4x cheaper matmul for a memory-bound gather of the
-  candidates; on the 2-core development VM (shared, low memory bandwidth) it measured *slower* than fp32 at
-  50k x 1280 (benchmarks/bench_knn.py), so it is opt-in.
+* ``"bf16"`` (CPU only): one bf16 matmul with fp32 accumulation pre-selects ``k + max(32, k/2)``
+  candidates per query, their scores are recomputed in float32, and every query row is *verified* with a
+  rigorous bound on the bf16 error (from the actual rounding of the inputs, the accumulation and the bf16
+  output): if some point outside the candidates could still beat the k-th neighbour, that row is recomputed
+  with the fp32 path. The output is therefore the fp32 answer; only the time changes
+  (``LAST_RUN["fallback_rows"]`` says how many rows fell back). When most rows of the first block fail (e.g.
+  high-dimensional random noise, whose distances all concentrate), the rest is computed in fp32.
+* ``"auto"`` (default): fp32. The bf16 path pays a full (non-symmetric) bf16 product plus a memory-bound
+  gather of the candidates, against the fp32 path's symmetric product (half the work); it only wins where
+  bf16 matmuls are several times faster than fp32 (AMX). On the AVX512-BF16 development VM (bf16 about 2.3x
+  fp32, shared memory bandwidth) it measured slower (``benchmarks/bench_knn.py``), so it is opt-in.
 
 Distances come from the expanded form in float32, so a distance that should be 0 (a duplicate point) can
 come out as ``sqrt(~1e-7 |x|^2)`` (about 1e-3 for unit-scale 100-d features); the self-distance is exactly 0.
@@ -34,6 +36,10 @@ from ._validation import check_choice, check_features
 __all__ = ["knn", "knn_table", "neighbor_indices"]
 
 METRICS = ("euclidean", "cosine")
+
+#: what the last :func:`knn` call did (for benchmarks): ``precision`` and, for bf16, the number of query
+#: ``rows`` and of ``fallback_rows`` whose certificate failed and that were recomputed in fp32
+LAST_RUN: dict = {}
 
 
 
@@ -61,7 +67,7 @@ def knn(features, k: int, *, query=None, include_self: bool = True, metric: str 
     device : str
         ``"auto"`` (cuda > mps > cpu) or any torch device.
     precision : {"auto", "fp32", "bf16"}
-        See the module docstring; all give the same neighbours ("auto" = "fp32").
+        See the module docstring; all give the same neighbours, ties aside ("auto" = "fp32").
     progress : bool
         Show a tqdm bar over query chunks.
     symmetric : bool, optional
@@ -101,6 +107,8 @@ def knn(features, k: int, *, query=None, include_self: bool = True, metric: str 
     if precision == "bf16" and dev.type != "cpu":
         raise ValueError("precision='bf16' is a CPU speed-up; on a GPU use precision='fp32' (or 'auto').")
 
+    LAST_RUN.clear()
+    LAST_RUN["precision"] = precision
     with torch.no_grad():
         X = torch.from_numpy(np.ascontiguousarray(x)).to(dev)
         Q = X if self_join else torch.from_numpy(np.ascontiguousarray(q)).to(dev)
@@ -118,18 +126,14 @@ def knn(features, k: int, *, query=None, include_self: bool = True, metric: str 
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}.")
         xsq = (X * X).sum(1) if metric == "euclidean" else None
-        state = {"bf16": precision == "bf16", "checked": False}
-        Xab = None
-        if state["bf16"]:
-            if metric == "euclidean":  # [-2x, hi(|x|^2), lo(|x|^2)]: the norm survives bf16 to ~2^-17
-                hi = xsq.to(torch.bfloat16).float()
-                Xab = torch.cat([-2.0 * X, hi[:, None], (xsq - hi)[:, None]], 1).to(torch.bfloat16)
-            else:
-                Xab = X.to(torch.bfloat16)
-        xmax = float(xsq.max().sqrt()) if (state["bf16"] and metric == "euclidean") else 1.0
+        if precision == "bf16":
+            block = int(max(64, min(chunk_size, 1024)))
+            d, i, n_fallback = _knn_bf16(X, Q, xsq, k, metric, self_join, include_self, block, progress)
+            LAST_RUN.update(rows=int(Q.shape[0]), fallback_rows=int(n_fallback))
+            return d.cpu().numpy(), i.cpu().numpy()
         if symmetric is None:
             symmetric = dim >= 256
-        if self_join and not state["bf16"] and symmetric:
+        if self_join and symmetric:
             d, i = _self_join_fp32(X, xsq, k, metric, include_self, chunk_size, progress)
             return d.cpu().numpy(), i.cpu().numpy()
         Xa = torch.cat([-2.0 * X, xsq[:, None]], 1) if metric == "euclidean" else None
@@ -144,19 +148,7 @@ def knn(features, k: int, *, query=None, include_self: bool = True, metric: str 
             e = min(s + chunk_size, nq)
             qc = Q[s:e]
             rows = torch.arange(s, e, device=dev) if self_join else None
-            if state["bf16"]:
-                d, i, ok = _chunk_bf16(qc, X, Xab, xsq, xmax, k, metric, rows, include_self)
-                if not state["checked"]:
-                    state["checked"] = True
-                    if ok.float().mean() < 0.5:  # distances too concentrated for the pre-screen to pay off
-                        state["bf16"] = False
-                bad = (~ok).nonzero().flatten()
-                if bad.numel():
-                    d2, i2 = _chunk_fp32(qc[bad], X, xsq, k, metric, rows[bad] if rows is not None else None,
-                                         include_self, Xa)
-                    d[bad], i[bad] = d2, i2
-            else:
-                d, i = _chunk_fp32(qc, X, xsq, k, metric, rows, include_self, Xa)
+            d, i = _chunk_fp32(qc, X, xsq, k, metric, rows, include_self, Xa)
             out_d[s:e] = d.cpu().numpy()
             out_i[s:e] = i.cpu().numpy()
     return out_d, out_i
@@ -249,54 +241,112 @@ def _chunk_fp32(qc, X, xsq, k, metric, rows, include_self, Xa=None):
     return _finish(qc, vals, idx, metric), idx
 
 
-def _chunk_bf16(qc, X, Xab, xsq, xmax, k, metric, rows, include_self):
-    """bf16 pre-screen of ``kc`` candidates, exact fp32 re-rank, and a per-row exactness certificate.
+#: unit roundoff of bf16 (8 significant bits) and of fp32 accumulation
+_U16, _U32 = 2.0 ** -8, 2.0 ** -24
 
-    The pre-screen is one bf16 matmul ``[q, 1, 1] . [-2x, hi, lo]`` (``hi + lo = |x|^2`` split so that the norm
-    keeps ~16 bits; ``[q] . [x]`` for cosine) with bf16 output, ranked in bf16. Its error is bounded by rounding
-    of the inputs (2^-8 relative per product: ``2^-8 * 2|q||x|`` for the dot, ~2^-17 |x|^2 for the norm) and of
-    the bf16 output (``2^-9 (|x|^2 + 2|q||x|)``); fp32 accumulation adds far less. ``err`` is that bound with
-    10% slack.
+
+def _knn_bf16(X, Q, xsq, k, metric, self_join, include_self, block, progress):
+    """bf16 pre-screen + exact fp32 re-rank + a per-row exactness certificate; rows that fail it get fp32.
+
+    1. One bf16 matmul per query block with fp32 accumulation: ``[q, 1, 1] . [-2x, hi, lo]`` =
+       ``|x|^2 - 2 q.x`` (``hi + lo = |x|^2``, so the norm keeps ~16 bits; ``-q.x`` for cosine), then
+       ``kc = k + max(32, k/2)`` candidates per row by top-k on the bf16 scores.
+    2. Exact fp32 scores of the candidates (a gather into a reused buffer and a batched matrix-vector product).
+    3. Certificate: every non-candidate ``j`` had a bf16 score ``>= a`` (the largest candidate score), and the
+       bf16 score is within ``err`` of the fp32 one, where ``err`` is a rigorous bound from the *actual* input
+       rounding (``|q~ - q| max_j |x~_j| + |q| max_j |x~_j - x_j|``, doubled for ``-2x``), the fp32
+       accumulation (``(D + 2) u32`` times the sum of magnitudes, counted twice: the bf16 product's and the
+       fp32 one's) and the bf16 output rounding (relative ``u16 / 2``). A row is certified when the smallest
+       score a non-candidate can have is no smaller than the row's k-th exact score: then no non-candidate can
+       enter the top ``k`` (ties aside) and the row is the fp32 answer. Other rows are recomputed in fp32; if
+       most rows of the first block fail (concentrated distances), the rest is computed in fp32 directly.
+
+    Returns ``(distances, indices, n_fallback)`` as torch tensors.
     """
     import torch
-    n = X.shape[0]
-    kc = min(n, k + max(32, k))
+    n, dim = X.shape
+    dev = X.device
+    nq = Q.shape[0]
+    kc = min(n, k + max(32, k // 2))
+    Xp, xsqp, Qp = X, xsq, Q
     if metric == "euclidean":
-        qa = torch.cat([qc, torch.ones(qc.shape[0], 2, dtype=qc.dtype, device=qc.device)], 1).to(torch.bfloat16)
-        sc = qa @ Xab.T
+        hi = xsqp.to(torch.bfloat16).float()
+        Xt = (-2.0 * Xp).to(torch.bfloat16)
+        Xab = torch.cat([Xt, hi[:, None].to(torch.bfloat16), (xsqp - hi)[:, None].to(torch.bfloat16)], 1)
+        dx = ((Xt.float() / -2.0) - Xp).norm(dim=1).max()      # max_j |x~_j - x_j|
+        xt_max = (Xt.float() / 2.0).norm(dim=1).max()           # max_j |x~_j|
+        mag = float(xsqp.max())                                 # |x|^2 part of the sum of magnitudes
+        fac = 2.0
     else:
-        sc = -(qc.to(torch.bfloat16) @ Xab.T)
-    _mask_self(sc, rows, include_self)
-    approx, cand = torch.topk(sc, kc, dim=1, largest=False, sorted=True)
-    approx = approx.float()
-    # exact fp32 scores of the candidates
-    exact = torch.empty(approx.shape, dtype=torch.float32, device=qc.device)
+        Xt = Xp.to(torch.bfloat16)
+        Xab = Xt
+        dx = (Xt.float() - Xp).norm(dim=1).max()
+        xt_max = Xt.float().norm(dim=1).max()
+        mag = 0.0
+        fac = 1.0
+    gam = (dim + 2) * _U32
     sub = 64
-    buf = torch.empty((sub * kc, X.shape[1]), dtype=X.dtype, device=X.device)  # reused: no page faults
-    for s in range(0, qc.shape[0], sub):
-        c = cand[s:s + sub]
-        b = c.shape[0]
-        xc = torch.index_select(X, 0, c.reshape(-1), out=buf[:b * kc]).view(b, kc, -1)
-        dc = torch.bmm(xc, qc[s:s + sub, :, None]).squeeze(2)      # (b, kc)
-        exact[s:s + sub] = (xsq[c] - 2.0 * dc) if metric == "euclidean" else -dc
-    if rows is not None:
-        hit = cand == rows[:, None]
-        exact[hit] = -math.inf if include_self else math.inf
-    vals, order = torch.topk(exact, k, dim=1, largest=False, sorted=True)
-    idx = torch.gather(cand, 1, order)
-    qn = qc.norm(dim=1)
-    if metric == "euclidean":
-        err = 1.1 * ((2.0 ** -7 + 2.0 ** -8) * qn * xmax + (2.0 ** -9 + 2.0 ** -16) * xmax * xmax)
-    else:
-        err = torch.full_like(qn, 1.1 * (2.0 ** -8 + 2.0 ** -9))
-    # any non-candidate j has approx >= approx[:, -1], hence exact >= approx[:, -1] - err
-    if kc < n:
-        ok = torch.isfinite(approx[:, -1]) & ((approx[:, -1] - err) >= vals[:, -1])
-    else:
-        ok = torch.ones(qc.shape[0], dtype=torch.bool, device=qc.device)
-    if rows is not None and include_self:
-        vals[:, 0] = -(qc * qc).sum(1) if metric == "euclidean" else -1.0
-    return _finish(qc, vals, idx, metric), idx, ok
+    buf = torch.empty((sub * kc, dim), dtype=X.dtype, device=dev)   # reused gather buffer: no page faults
+    out_d = torch.empty((nq, k), dtype=torch.float32, device=dev)
+    out_i = torch.empty((nq, k), dtype=torch.long, device=dev)
+    n_fallback = 0
+    use_bf16 = True
+    starts = range(0, nq, block)
+    if progress:
+        from tqdm.auto import tqdm
+        starts = tqdm(starts, desc="knn (bf16)", unit="chunk")
+    for s in starts:
+        e = min(s + block, nq)
+        qc = Qp[s:e]
+        rows = torch.arange(s, e, device=dev) if self_join else None
+        if not use_bf16:
+            d, i = _chunk_fp32(qc, Xp, xsqp, k, metric, rows, include_self)
+            out_d[s:e], out_i[s:e] = d, i
+            continue
+        qt = qc.to(torch.bfloat16)
+        if metric == "euclidean":
+            one = torch.ones(qc.shape[0], 2, dtype=torch.bfloat16, device=dev)
+            sc = torch.cat([qt, one], 1) @ Xab.T
+        else:
+            sc = -(qt @ Xab.T)
+        _mask_self(sc, rows, include_self)
+        approx, cand = torch.topk(sc, kc, dim=1, largest=False, sorted=False)
+        a = approx.float().amax(1)
+        # exact fp32 scores of the candidates
+        dots = torch.empty(cand.shape, dtype=torch.float32, device=dev)
+        for r in range(0, qc.shape[0], sub):
+            c = cand[r:r + sub]
+            xc = torch.index_select(Xp, 0, c.reshape(-1), out=buf[:c.numel()]).view(c.shape[0], kc, dim)
+            dots[r:r + sub] = torch.bmm(xc, qc[r:r + sub, :, None]).squeeze(2)
+        exact = (xsqp[cand] - 2.0 * dots) if metric == "euclidean" else -dots
+        if rows is not None:
+            exact[cand == rows[:, None]] = -math.inf if include_self else math.inf
+        vals, order = torch.topk(exact, k, dim=1, largest=False, sorted=True)
+        idx = torch.gather(cand, 1, order)
+        if kc < n:
+            qn = qc.norm(dim=1)
+            dq = (qt.float() - qc).norm(dim=1)
+            qt_n = qt.float().norm(dim=1)
+            err = fac * (dq * xt_max + qn * dx) + 2.0 * gam * (fac * qt_n * xt_max + mag)
+            err = 1.01 * err + 1e-30
+            c_out = _U16 / 2 / (1 - _U16 / 2)   # bf16 output rounding: s >= a - c |a|
+            bound = a - c_out * a.abs() - err
+            ok = torch.isfinite(a) & (bound >= vals[:, -1])
+        else:
+            ok = torch.ones(qc.shape[0], dtype=torch.bool, device=dev)
+        if rows is not None and include_self:
+            vals[:, 0] = -(qc * qc).sum(1) if metric == "euclidean" else -1.0
+        d = _finish(qc, vals, idx, metric)
+        bad = (~ok).nonzero().flatten()
+        if bad.numel():
+            n_fallback += bad.numel()
+            d2, i2 = _chunk_fp32(qc[bad], Xp, xsqp, k, metric, rows[bad] if rows is not None else None,
+                                 include_self)
+            d[bad], idx[bad] = d2, i2
+            if s == 0 and bad.numel() > 0.5 * qc.shape[0]:
+                use_bf16 = False   # distances too concentrated for the pre-screen to pay off
+        out_d[s:e], out_i[s:e] = d, idx
+    return out_d, out_i, n_fallback
 
 
 def knn_table(features, k: int, *, cache_dir=None, include_self: bool = True, metric: str = "euclidean",

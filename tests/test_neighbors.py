@@ -104,3 +104,19 @@ def test_validation_errors():
     bad = x.copy(); bad[3, 1] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         knn(bad, 3)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_bf16_queries_match_sklearn_and_report_fallbacks(metric):
+    from labnoise import neighbors
+    x = _clustered(900, 32, seed=5) - 50.0
+    q = _clustered(70, 32, seed=6) - 50.0
+    nn = NearestNeighbors(n_neighbors=8, algorithm="brute", metric=metric).fit(x.astype(np.float64))
+    d_ref, i_ref = nn.kneighbors(q.astype(np.float64))
+    d, i = knn(x, 8, query=q, metric=metric, precision="bf16", device="cpu", chunk_size=64)
+    np.testing.assert_array_equal(i, i_ref)
+    np.testing.assert_allclose(d, d_ref, atol=1e-3)
+    run = neighbors.LAST_RUN
+    assert run["precision"] == "bf16" and run["rows"] == 70 and 0 <= run["fallback_rows"] <= 70
+    knn(x, 8, query=q, metric=metric, precision="fp32", device="cpu")
+    assert neighbors.LAST_RUN == {"precision": "fp32"}
