@@ -268,6 +268,21 @@ def _scalars(m: dict) -> list[str]:
 
 
 def _title(chapter: str) -> str:
+    """The chapter's page title (its first ``# `` heading), else its name with spaces."""
+    from ._project import project_root
+
+    try:
+        import nbformat
+
+        nb = nbformat.read(project_root() / "notebooks" / f"{chapter}.ipynb", as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                for line in cell.source.splitlines():
+                    if line.startswith("# "):
+                        return line[2:].strip()
+                break
+    except (OSError, ValueError, FileNotFoundError):
+        pass
     return chapter[:2] + " " + chapter[3:].replace("_", " ")
 
 
@@ -286,7 +301,7 @@ def glance_markdown(folder=None, *, chapters=None, figure_prefix: str = "../resu
              "Every number on this page is read from those files when the book is built.", ""]
     if missing:
         lines += [f"**No offline run committed yet for {len(missing)} of {len(names)} chapters:** "
-                  + ", ".join(f"{_title(n)}" for n in missing)
+                  + "; ".join(_title(n) for n in missing)
                   + ". Their sections below say so; run `labnoise book --profile offline` (or `labnoise run NN "
                     "--profile offline` then `labnoise results collect`) to add them.", ""]
     else:
