@@ -282,10 +282,13 @@ def _code_hash() -> str:
 
 def chapter_cache_key(chapter: str, profile: str, parameters: dict | None = None, notebook=None) -> dict:
     """What an executed chapter depends on: the notebook's bytes (sha256), the parameters, the profile, the
-    labnoise version and a hash of the package's source. :func:`build_book` re-executes a chapter only when this
+    labnoise version, a hash of the package's source, and the data root with the registry files present in it
+    (a chapter may use a file only when it is there). :func:`build_book` re-executes a chapter only when this
     differs from the key stored beside its last successful run (``OUT/CHAPTER.cache-key.json``)."""
     import hashlib
     from importlib import metadata
+
+    from . import data
 
     nb = Path(notebook) if notebook else project_root() / "notebooks" / f"{chapter}.ipynb"
     try:
@@ -294,7 +297,8 @@ def chapter_cache_key(chapter: str, profile: str, parameters: dict | None = None
         version = None
     return {"chapter": chapter, "profile": profile, "notebook_sha256": hashlib.sha256(nb.read_bytes()).hexdigest(),
             "parameters": json.loads(json.dumps(parameters or {}, sort_keys=True, default=str)),
-            "labnoise_version": version, "labnoise_code_sha256": _code_hash()}
+            "labnoise_version": version, "labnoise_code_sha256": _code_hash(),
+            "data_root": str(data.data_root()), "data_present": sorted(r["key"] for r in data.status() if r["present"])}
 
 
 def _up_to_date(chapter: str, out_dir: Path, key: dict) -> bool:
