@@ -217,3 +217,31 @@ def test_simifeat_graph_cache_changes_nothing(one_thread):
     np.testing.assert_array_equal(np.sort(knn_indices(x, k=10), 1), brute)
     other = knn_indices(x[::-1].copy(), k=10)
     assert not np.array_equal(other, knn_indices(x, k=10))
+
+
+def test_estimators_follow_scikit_learn_conventions(one_thread):
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    from labnoise.detect import ESTIMATORS, SimiFeat
+
+    for m, cls in ESTIMATORS.items():          # every option of the function is a parameter, nothing else
+        import inspect
+        opts = {p.name for p in inspect.signature(METHODS[m]).parameters.values() if p.kind is p.KEYWORD_ONLY}
+        assert set(cls().get_params()) == opts - {"flipped_features", "clean_labels", "dynamics", "margins",
+                                                  "pred_probs"}
+    det = SimiFeat(k=5, seed=3)
+    with pytest.raises(NotFittedError):
+        det.label_issues()
+    assert clone(det).get_params() == det.get_params() and det.set_params(k=7).k == 7
+    with pytest.raises(TypeError, match="no parameter 'kk'"):
+        SimiFeat(kk=3)
+    x, fl, y, clean = blobs(n=300, seed=10)
+    det.fit(y, x, flipped_features=fl)
+    ref = find_noisy(y, x, method="simifeat", seed=3, k=7, flipped_features=fl)
+    np.testing.assert_array_equal(det.is_noisy_, ref.is_noisy)
+    assert det.n_features_in_ == x.shape[1]
+    issues = det.label_issues()
+    assert set(issues) == set(np.flatnonzero(ref.is_noisy)) and (np.diff(det.score_[issues]) <= 0).all()
+    with pytest.raises(ValueError, match="takes no 'margins'"):
+        det.fit(y, x, margins=np.zeros((3, 300)))

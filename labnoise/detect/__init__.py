@@ -23,6 +23,10 @@ the input.
     >>> res = find_noisy(y, x, method="simifeat", seed=0)
     >>> f1_noisy(res.is_noisy, y, clean) > 0.9
     True
+
+The same detectors as scikit-learn-style estimators (``get_params``, ``fit(labels, features)``, fitted
+``is_noisy_`` / ``score_``, ``NotFittedError`` before fit): ``DynaCor``, ``AvgEncoder``, ``AUM``,
+``ConfidentLearning``, ``SimiFeat``, ``CORES`` (:mod:`labnoise.detect.estimators`).
 """
 from __future__ import annotations
 
@@ -41,7 +45,23 @@ METHODS = {"dynacor": dynacor, "avg_encoder": avg_encoder, "aum": aum, "confiden
 
 __all__ = ["find_noisy", "DetectionResult", "check_inputs", "f1_noisy", "precision_recall_noisy", "METHODS",
            "dynacor", "avg_encoder", "aum", "confident_learning", "simifeat", "cores", "compare",
-           "detector_options", "summarise", "parse_setting", "setting_labels", "PAPER_TABLE1", "PAPER_AVERAGE"]
+           "detector_options", "summarise", "parse_setting", "setting_labels", "PAPER_TABLE1", "PAPER_AVERAGE",
+           "DynaCor", "AvgEncoder", "AUM", "ConfidentLearning", "SimiFeat", "CORES", "ESTIMATORS"]
+
+_ESTIMATOR_OF = {"dynacor": "DynaCor", "avg_encoder": "AvgEncoder", "aum": "AUM", "confident": "ConfidentLearning",
+                 "simifeat": "SimiFeat", "cores": "CORES"}
+
+
+def __getattr__(name):
+    """The estimator classes load scikit-learn, so they are imported on first use (``labnoise.detect`` itself
+    stays light for the runner); ``ESTIMATORS`` maps each method to its class."""
+    import importlib
+    if name not in _ESTIMATOR_OF.values() and name != "ESTIMATORS":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    estimators = importlib.import_module(f"{__name__}.estimators")
+    if name == "ESTIMATORS":
+        return {m: getattr(estimators, c) for m, c in _ESTIMATOR_OF.items()}
+    return getattr(estimators, name)
 
 
 def _options_of(fn) -> set[str]:
