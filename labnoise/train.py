@@ -360,13 +360,20 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
     for m in models:
         m.train()
     params = [p for m in models for p in m.parameters() if p.requires_grad]
+    # fp32 keeps torch's default update (bit for bit the numbers of earlier releases); the bf16 lane, a new
+    # set of numbers anyway, uses the fused kernel (one pass over all parameters, about 2x faster a step)
+    fused = {"fused": True} if prec == "bf16" and dev.type in ("cpu", "cuda") else {}
     if optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+        opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, **fused)
     else:
-        opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+        opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, **fused)
 
     # ---------------- data on the device ----------------
     X_all = _to_device_inputs(x, lane, dev)
+    if prec == "bf16" and lane == "features":
+        # autocast would round every batch to bf16 before the first matmul anyway: round once, gather half the
+        # bytes (the same products, bit for bit)
+        X_all = X_all.to(torch.bfloat16)
     tr_t = torch.from_numpy(tr_idx).to(dev)
     X = X_all if val_idx is None else X_all[tr_t]
     Y = _np_to_torch(y_arr[tr_idx]).to(dev)
@@ -375,6 +382,8 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
     Xval = X_all[torch.from_numpy(val_idx).to(dev)] if val_idx is not None else None
     Yval = _np_to_torch((y_arr.argmax(1) if soft else y_arr)[val_idx]).to(dev) if val_idx is not None else None
     Xtest = _to_device_inputs(x_test, lane, dev, "x_test") if x_test is not None else None
+    if Xtest is not None and prec == "bf16" and lane == "features":
+        Xtest = Xtest.to(torch.bfloat16)
     Ytest = _np_to_torch(y_test).to(dev) if x_test is not None else None
     del X_all
 
