@@ -15,7 +15,8 @@ Encoders (:data:`ENCODERS`):
     (``pretrained=None`` gives seeded random weights). CLIP's own preprocessing (bicubic to 224 px, CLIP
     mean/std). Features are returned un-normalised; ``normalize=True`` L2-normalises the rows of any encoder.
 
-The cache lives under ``<data root>/features/<dataset>/<encoder tag>/``. Its key holds the dataset name and
+The cache lives under ``<data root>/cache/features/<dataset>/<encoder tag>/`` (:mod:`labnoise.cache`; files at
+the older ``<data root>/features/`` are still read). Its key holds the dataset name and
 a fingerprint of the split's images, the split, the encoder (+ model / pretrained tag), the preprocessing
 version, the input size, the compute precision, the flip, and a hash of ``indices``. Every file is written
 atomically (:mod:`labnoise._io`): a run killed at any moment leaves no final file, only finished chunks of
@@ -226,7 +227,7 @@ def _cache_key(name, fp, split, spec, size, precision, flip, idx) -> dict:
 
 
 def _path_for(root, key: dict) -> Path:
-    from .data import data_root
+    from .cache import cache_dir, legacy_features_dir, locate
 
     h = hashlib.blake2b(json.dumps(key, sort_keys=True).encode(), digest_size=6).hexdigest()
     parts = [key["split"]] + (["flip"] if key["flip"] else [])
@@ -236,7 +237,9 @@ def _path_for(root, key: dict) -> Path:
         parts.append(key["precision"])
     parts.append("all" if key["indices"] == "all" else f"sub{key['n']}")
     parts.append(h)
-    return data_root(root) / "features" / key["dataset"] / key["encoder"] / ("-".join(parts) + ".npy")
+    rel = Path(key["dataset"]) / key["encoder"] / ("-".join(parts) + ".npy")
+    # the cache layout lives in labnoise.cache; a file at the old <root>/features/ location is still read
+    return locate(cache_dir("features", root=root) / rel, legacy_features_dir(root) / rel)
 
 
 def _load(path: Path, rows: int | None):

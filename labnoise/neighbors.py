@@ -354,30 +354,33 @@ def knn_table(features, k: int, *, cache_dir=None, include_self: bool = True, me
               device="auto", progress: bool = False) -> np.ndarray:
     """The (N, k) int64 neighbour indices of a self-join (:func:`knn` with ``query=None``), cached on disk.
 
-    With ``cache_dir`` the table is stored atomically as ``knn-<hash>.npy``, the hash covering the features'
-    bytes, ``k``, ``include_self`` and ``metric``; a later call with the same inputs loads it.
+    With ``cache_dir`` (a folder, or ``True`` for ``<data root>/cache/knn``: :func:`labnoise.cache.cache_dir`)
+    the table is stored atomically as ``knn-<hash>.npy``, the hash (:func:`labnoise.cache.content_hash`)
+    covering the features (shape, dtype, bytes), ``k``, ``include_self`` and ``metric``; a later call with the
+    same inputs loads it. An unreadable or wrongly shaped file is recomputed.
     """
-    import hashlib
     from pathlib import Path
 
-    from ._io import save_npy
+    from . import cache
 
     x = check_features(features, name="features")
+    metric = check_choice(metric, METRICS, name="metric")
     path = None
-    if cache_dir is not None:
-        h = hashlib.sha256(np.ascontiguousarray(x).tobytes())
-        h.update(f"{int(k)}|{bool(include_self)}|{metric}".encode())
-        path = Path(cache_dir) / f"knn-{h.hexdigest()[:16]}.npy"
+    if cache_dir is not None and cache_dir is not False:
+        folder = cache.cache_dir("knn") if cache_dir is True else Path(cache_dir)
+        key = cache.content_hash({"features": np.ascontiguousarray(x), "k": int(k),
+                                  "include_self": bool(include_self), "metric": metric, "format": 2}, length=16)
+        path = folder / f"knn-{key}.npy"
         if path.exists():
             try:
                 idx = np.load(path)
-                if idx.shape == (x.shape[0], int(k)):
+                if idx.shape == (x.shape[0], int(k)) and idx.dtype == np.int64:
                     return idx
-            except (OSError, ValueError):
+            except (OSError, ValueError, EOFError):
                 pass
     _, idx = knn(x, k, include_self=include_self, metric=metric, device=device, progress=progress)
     if path is not None:
-        save_npy(path, idx)
+        cache.save_npy(path, idx)
     return idx
 
 

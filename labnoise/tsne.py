@@ -48,10 +48,10 @@ _CACHE_VERSION = 2
 
 
 def default_cache_dir() -> Path:
-    """``<data root>/cache/tsne`` (:func:`labnoise.data.data_root`: ``$LABNOISE_DATA`` or ``~/.cache/labnoise``)."""
-    from .data import data_root
+    """``<data root>/cache/tsne``: :func:`labnoise.cache.cache_dir` (the one owner of the cache layout)."""
+    from .cache import cache_dir
 
-    return data_root(None) / "cache" / "tsne"
+    return cache_dir("tsne")
 
 
 def _hash_array(x: np.ndarray) -> str:

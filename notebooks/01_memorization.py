@@ -176,7 +176,8 @@ else:
 x = linalg.pca(feats, cfg.pca_dim, scale="mean") if cfg.pca_dim else feats
 head = mem.HeadConfig(kind=cfg.head_kind, hidden=cfg.hidden, epochs=cfg.epochs, batch_size=cfg.batch_size,
                       lr=cfg.lr, chunk_size=cfg.chunk_size, matmul_dtype=cfg.matmul_dtype)
-ckpt = root / "cache" / "memorization" if cfg.checkpoint else None
+from labnoise import cache as cache_layout  # the one owner of the cache folders
+ckpt = cache_layout.cache_dir("memorization", root=root) if cfg.checkpoint else None
 res, noisy = {}, {}
 for name, labels in sets_labels.items():
     design = mem.held_out_design(labels, clean, seed=cfg.seed)
@@ -231,7 +232,7 @@ rest = np.setdiff1d(np.arange(len(clean)), must)
 n_extra = max(0, min(cfg.tsne_points, len(clean)) - must.size)
 sub = np.sort(np.concatenate([must, rs.choice(rest, size=min(n_extra, rest.size), replace=False)]))
 with run.timer("tsne"):
-    xy = tsne_map(feats[sub], seed=cfg.seed, cache=root / "cache" / "tsne")
+    xy = tsne_map(feats[sub], seed=cfg.seed, cache=cache_layout.cache_dir("tsne", root=root))
 pos = {i: j for j, i in enumerate(sub)}
 marks = {f"{k} labels": np.array([pos[i] for i in v], dtype=np.int64) for k, v in learned.items()}
 fig = vm.incorrectly_learned_map(xy, clean[sub], marks, classes=ds.classes)

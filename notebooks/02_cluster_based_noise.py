@@ -127,7 +127,8 @@ with run.timer("features"):
         x, y = x[keep], y[keep]
 print(f"{cfg.dataset} train: {x.shape[0]} images, {cfg.encoder} features of dimension {x.shape[1]}")
 
-tsne_cache = None if cfg.profile == "smoke" else data.data_root(cfg.data_root) / "cache" / "tsne"
+from labnoise import cache as cache_layout  # the one owner of the cache folders
+tsne_cache = None if cfg.profile == "smoke" else cache_layout.cache_dir("tsne", root=cfg.data_root)
 with run.timer("tsne"):
     m = tsne.tsne_map(x, seed=cfg.seed, cache=tsne_cache)
 quality = tsne.map_quality(x, m, y, k=10, sample=2000, seed=cfg.seed)

@@ -87,7 +87,7 @@ lra_samples = None  # LRA-Diffusion with lra_inference=sample: denoised draws av
 snls_k = None  # SNLS: neighbours of the soft label (paper: 100)
 snls_alpha = None  # SNLS: trust in the given label (paper: 0.3)
 threads = None  # torch CPU threads while training (None: torch default)
-cache_dir = None  # per-cell result cache: "auto" (<data root>/runs/03_pmd_vs_cbn/<profile>), a path, or None
+cache_dir = None  # per-cell result cache: "auto" (<data root>/cache/grid/03_pmd_vs_cbn/<profile>), a path, or None
 device = None  # auto | cpu | cuda
 
 # %% tags=["remove-cell"]
@@ -121,9 +121,10 @@ have_lra = importlib.util.find_spec("labnoise.methods.lra_diffusion") is not Non
 todo = [m for m in cfg.methods if have_lra or m not in grid.DIFFUSION_METHODS]
 if len(todo) < len(cfg.methods):
     print("labnoise.methods.lra_diffusion is not installed: skipping", sorted(set(cfg.methods) - set(todo)))
+from labnoise import cache as cache_layout  # the one owner of the cache folders
 cache = None
 if cfg.cache_dir == "auto":
-    cache = data.data_root(cfg.data_root) / "runs" / "03_pmd_vs_cbn" / cfg.profile
+    cache = cache_layout.cache_dir("grid", "03_pmd_vs_cbn", cfg.profile, root=cfg.data_root)
 elif cfg.cache_dir:
     cache = Path(cfg.cache_dir)
 print(f"profile {cfg.profile}: {cfg.dataset}, encoder {cfg.encoder}, lane {cfg.lane}, model {cfg.model}, "
@@ -187,7 +188,8 @@ neighbors = None
 if any(m in grid.DIFFUSION_METHODS for m in todo):
     from labnoise.neighbors import knn_table
     with run.timer("knn"):
-        neighbors = knn_table(f_tr, max(cfg.lra_k, cfg.snls_k), cache_dir=cache, device=cfg.device)
+        neighbors = knn_table(f_tr, max(cfg.lra_k, cfg.snls_k), device=cfg.device,
+                              cache_dir=cache_layout.cache_dir("knn", root=cfg.data_root) if cache else None)
 train_kwargs = dict(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
                     weight_decay=cfg.weight_decay, augment=cfg.augment, threads=cfg.threads,
                     num_classes=ds.num_classes)
@@ -207,7 +209,7 @@ run.metrics["method_settings"] = method_settings
 run.metrics["lra_inference"] = inference_name(cfg.lra_inference, cfg.lra_samples)
 with run.timer("grid"):
     records = grid.run_lnl_grid(
-        x_tr, label_sets, todo, cfg.seeds, x_test=x_te, y_test=y_test, clean=clean, cache_dir=cache,
+        x_tr, label_sets, todo, cfg.seeds, x_test=x_te, y_test=y_test, clean_labels=clean, cache_dir=cache,
         params=params, model=cfg.model, train_kwargs=train_kwargs, neighbors=neighbors, features=f_tr,
         features_test=f_te, device=cfg.device,
         method_params={m: {"lra_samples": cfg.lra_samples} for m in grid.DIFFUSION_METHODS},
@@ -223,7 +225,7 @@ print(f"{len(records)} cells, {sum(r['cached'] for r in records)} from the cache
 # %%
 with run.timer("clean_ceiling"):
     clean_records = grid.run_lnl_grid(
-        x_tr, {("clean", 0.0): clean}, ["ce"], cfg.seeds, x_test=x_te, y_test=y_test, clean=clean,
+        x_tr, {("clean", 0.0): clean}, ["ce"], cfg.seeds, x_test=x_te, y_test=y_test, clean_labels=clean,
         cache_dir=cache, params=params, model=cfg.model, train_kwargs=train_kwargs, device=cfg.device)
 ceiling = grid.summarize(clean_records, "test_acc")["ce"]["clean"]["0"]
 run.metrics["clean_ceiling"] = ceiling

@@ -128,8 +128,9 @@ def subsample_estimate(trainer, labels, held_out=None, *, m: int = 100, keep: fl
         Seeds everything; run ``r`` is determined by ``(seed, r)``.
     chunk_size : int or None
         Runs per chunk (trainer's default if None). Also the checkpoint granularity.
-    checkpoint_dir : path or None
-        Completed chunks are saved there atomically and reused by a later call with the same settings.
+    checkpoint_dir : path, True or None
+        Completed chunks are saved there atomically and reused by a later call with the same settings
+        (``True``: ``<data root>/cache/memorization``, :func:`labnoise.cache.cache_dir`).
     progress : bool
         Show a tqdm bar over runs.
     """
@@ -156,6 +157,9 @@ def subsample_estimate(trainer, labels, held_out=None, *, m: int = 100, keep: fl
     ckpt = None
     if checkpoint_dir is not None:
         key = _fingerprint(labels, held_out, keep, seed, chunk_size, trainer.fingerprint())
+        if checkpoint_dir is True:  # the default place (labnoise.cache owns the layout)
+            from ..cache import cache_dir
+            checkpoint_dir = cache_dir("memorization")
         ckpt = Path(checkpoint_dir) / f"memorization-{key}"
         ckpt.mkdir(parents=True, exist_ok=True)
         meta = ckpt / "meta.json"
