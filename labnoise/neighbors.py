@@ -241,6 +241,9 @@ def _chunk_fp32(qc, X, xsq, k, metric, rows, include_self, Xa=None):
     return _finish(qc, vals, idx, metric), idx
 
 
+#: candidates per row in the bf16 pre-screen: k + max(_MARGIN_MIN, k * _MARGIN_FRAC)
+_MARGIN_MIN, _MARGIN_FRAC = 32, 0.5
+
 #: unit roundoff of bf16 (8 significant bits) and of fp32 accumulation
 _U16, _U32 = 2.0 ** -8, 2.0 ** -24
 
@@ -267,7 +270,7 @@ def _knn_bf16(X, Q, xsq, k, metric, self_join, include_self, block, progress):
     n, dim = X.shape
     dev = X.device
     nq = Q.shape[0]
-    kc = min(n, k + max(32, k // 2))
+    kc = min(n, k + max(_MARGIN_MIN, int(k * _MARGIN_FRAC)))
     Xp, xsqp, Qp = X, xsq, Q
     if metric == "euclidean":
         hi = xsqp.to(torch.bfloat16).float()
