@@ -167,11 +167,11 @@ def to_frame(records: list[dict]):
 DIFFUSION_METHODS = ("lra_diffusion", "lra_snls")
 
 
-def lnl_cell(method: str, x, y_noisy, *, x_test, y_test, clean=None, rate=None, model="mlp",
+def lnl_cell(method: str, x, labels, *, x_test, y_test, clean_labels=None, rate=None, model="mlp",
              train_kwargs: dict | None = None, lra_kwargs: dict | None = None, snls_kwargs: dict | None = None,
              neighbors=None, features=None, features_test=None, seed: int = 0, device="auto",
              precision: str | None = None) -> dict:
-    """Train one method on ``(x, y_noisy)`` and report test accuracy of the *last* epoch (no test-set selection).
+    """Train one method on ``(x, labels)`` (the given, possibly noisy labels) and report test accuracy of the *last* epoch (no test-set selection).
 
     ``method``: a name of :data:`labnoise.methods.METHOD_NAMES` (trained with :func:`labnoise.train.fit`,
     Co-teaching(+) given ``noise_rate=rate``), ``"lra_diffusion"`` (LRA-Diffusion on features, labels retrieved
@@ -184,7 +184,7 @@ def lnl_cell(method: str, x, y_noisy, *, x_test, y_test, clean=None, rate=None, 
     learner of the cell; ``None`` keeps each learner's default (:func:`labnoise.train.fit`: fp32;
     :class:`~labnoise.methods.lra_diffusion.LRADiffusion`: its ``precision`` in ``lra_kwargs``, default auto).
 
-    Returns a JSON-able dict: ``test_acc``, ``train_acc_clean`` (when ``clean`` is given and the method reports
+    Returns a JSON-able dict: ``test_acc``, ``train_acc_clean`` (when ``clean_labels`` is given and the method reports
     it), ``test_acc_curve`` (per epoch, when available) and ``seconds``.
     """
     import time
@@ -207,12 +207,12 @@ def lnl_cell(method: str, x, y_noisy, *, x_test, y_test, clean=None, rate=None, 
         if method == "lra_snls":
             skw = dict(snls_kwargs or {})
             ks = int(skw.get("k", 100))
-            tgt = snls_targets(x, y_noisy, device=device,
+            tgt = snls_targets(x, labels, device=device,
                                neighbors=None if neighbors is None or neighbors.shape[1] < ks else neighbors[:, :ks],
                                **skw)
             lra.fit(x, tgt)
         else:
-            lra.fit(x, y_noisy, neighbors=nb if nb is not None and nb.shape[1] >= k else None)
+            lra.fit(x, labels, neighbors=nb if nb is not None and nb.shape[1] >= k else None)
         return {"test_acc": float(lra.score(x_test, y_test)), "seconds": round(time.perf_counter() - t0, 2),
                 "precision": lra.precision_}
 
@@ -225,7 +225,7 @@ def lnl_cell(method: str, x, y_noisy, *, x_test, y_test, clean=None, rate=None, 
             raise ValueError(f"precision={precision!r} contradicts train_kwargs['precision']="
                              f"{tkw['precision']!r}; pass one of them.")
         tkw["precision"] = precision
-    res = fit(model, x, y_noisy, method=m, x_test=x_test, y_test=y_test, clean_labels=clean, seed=seed,
+    res = fit(model, x, labels, method=m, x_test=x_test, y_test=y_test, clean_labels=clean_labels, seed=seed,
               device=device, progress=False, **tkw)
     out = {"test_acc": res.final["test_acc"], "seconds": round(time.perf_counter() - t0, 2),
            "test_acc_curve": [r.get("test_acc") for r in res.history], "precision": res.precision}
@@ -244,7 +244,7 @@ def _jsonable(v) -> bool:
         return False
 
 
-def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean=None, cache_dir=None,
+def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean_labels=None, cache_dir=None,
                  params=None, method_params: dict | None = None, progress: bool = True,
                  precision: str | None = None, **cell_kwargs) -> list[dict]:
     """:func:`run_grid` over ``methods x label_sets x seeds`` with :func:`lnl_cell`.
@@ -262,7 +262,8 @@ def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean=N
     keyed = {(n, float(r)): v for (n, r), v in label_sets.items()}
 
     def fn(method, noise, rate, seed):
-        return lnl_cell(method, x, keyed[(noise, rate)], x_test=x_test, y_test=y_test, clean=clean, rate=rate,
+        return lnl_cell(method, x, keyed[(noise, rate)], x_test=x_test, y_test=y_test, clean_labels=clean_labels,
+                        rate=rate,
                         seed=seed, precision=precision, **cell_kwargs)
 
     # The cell key covers everything a cell receives: the arrays by content, every keyword of lnl_cell
@@ -274,7 +275,7 @@ def run_lnl_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, clean=N
     def _id(a):
         return None if a is None else content_hash(np.asarray(a), length=16)
 
-    inputs = {"x": _id(x), "x_test": _id(x_test), "y_test": _id(y_test), "clean": _id(clean),
+    inputs = {"x": _id(x), "x_test": _id(x_test), "y_test": _id(y_test), "clean_labels": _id(clean_labels),
               "labnoise": __version__, "precision": precision}
     kw_key = {}
     for name, val in sorted(cell_kwargs.items()):

@@ -227,7 +227,10 @@ def fit(model, x, y, *, method="ce", x_test=None, y_test=None, clean_labels=None
         A model, a list of models (one per ``method.num_models``), a name for
         :func:`labnoise.models.build_model` (``"mlp"``, ``"resnet18"``, ...) or a zero-argument factory.
         Names and factories are built under ``seed``; when a method needs two models and one module is
-        given, the second is a deep copy re-initialised with ``seed + 1``.
+        given, the second is a deep copy re-initialised with ``seed + 1``. A module you pass is trained *in
+        place* (it is ``result.models[0]``, moved to ``device``); pass ``copy.deepcopy(module)`` to keep the
+        original. The ``method`` instance, by contrast, is never changed: a deep copy is trained
+        (``result.method``).
     x : float (N, D) features or uint8 (N, H, W, C) images
     y : int (N,) labels or float (N, C) soft targets (soft cross-entropy; e.g. SNLS targets)
     method : str or Method

@@ -75,7 +75,7 @@ def test_lnl_grid_trains_and_caches(tmp_path):
         noisy = y.copy()
         noisy[:60] = (y[:60] + 1) % 3
         sets = {("pmd", 0.2): noisy, ("cbn", 0.2): y}
-        kw = dict(x_test=xt, y_test=yt, clean=y, cache_dir=tmp_path, params={"v": 1}, progress=False,
+        kw = dict(x_test=xt, y_test=yt, clean_labels=y, cache_dir=tmp_path, params={"v": 1}, progress=False,
                   train_kwargs={"epochs": 2, "batch_size": 32, "lr": 0.05})
         recs = run_lnl_grid(x, sets, ["ce", "coteaching+"], [0], **kw)
         assert [(r["method"], r["noise"]) for r in recs] == [("ce", "pmd"), ("ce", "cbn"), ("coteaching+", "pmd"),

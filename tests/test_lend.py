@@ -99,7 +99,7 @@ def test_selection_is_exactly_label_equals_diluted_argmax_and_loss_uses_given_la
             logits = torch.randn(32, C, requires_grad=True)
             loss = m.loss([logits], labels[idx], st)
             loss.backward()
-            expect = m._store[idx].argmax(1) == labels[idx]
+            expect = m.store_[idx].argmax(1) == labels[idx]
             if epoch < 1:
                 expect = torch.ones_like(expect)  # warm-up: plain CE on every example
             assert torch.equal(torch.sort(m.selected).values, torch.sort(idx[expect]).values)
@@ -123,11 +123,11 @@ def test_momentum_store_follows_eq5():
     st.embeddings = [v1]
     m.loss([torch.zeros(n, C)], labels, st)
     z1 = dilute_labels(v1, labels, C, k=3)
-    assert torch.allclose(m._store, z1, atol=1e-6)  # first visit: the store is set, rows sum to 1
+    assert torch.allclose(m.store_, z1, atol=1e-6)  # first visit: the store is set, rows sum to 1
     st.embeddings = [v2]
     m.loss([torch.zeros(n, C)], labels, st)
     z2 = dilute_labels(v2, labels, C, k=3)
-    assert torch.allclose(m._store, 0.1 * z2 + 0.9 * z1, atol=1e-6)
+    assert torch.allclose(m.store_, 0.1 * z2 + 0.9 * z1, atol=1e-6)
 
 
 def test_forward_features_split_matches_forward():

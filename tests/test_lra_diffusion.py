@@ -159,3 +159,23 @@ def test_bad_inputs(data):
     m = LRADiffusion(**dict(FAST, epochs=1)).fit(X, y)
     with pytest.raises(ValueError, match="columns"):
         m.predict(X[:, :3])
+
+
+def test_scikit_learn_conventions(data):
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    X, y, Xte, _ = data
+    m = LRADiffusion(k=3, seed=1, **dict(FAST, epochs=1))
+    assert m.get_params()["k"] == 3 and m.get_params()["seed"] == 1
+    assert not [a for a in vars(m) if a.endswith("_")]     # nothing fitted before fit
+    with pytest.raises(NotFittedError):
+        m.predict(Xte)
+    with pytest.raises(TypeError):
+        LRADiffusion(10)                                    # options are keyword-only
+    c = clone(m.set_params(k=1))
+    assert c.get_params() == m.get_params() and c is not m
+    m.fit(X, y)
+    assert {"model_", "history_", "best_epoch_", "num_classes_", "n_features_in_", "precision_"} <= set(vars(m))
+    assert not hasattr(c, "model_")                         # a clone is unfitted
+    assert c.fit(X, y).denoise(Xte).tobytes() == m.denoise(Xte).tobytes()   # same params, same seed

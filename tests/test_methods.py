@@ -222,3 +222,33 @@ def test_chapter03_reading_is_generated_from_metrics_and_says_when_a_finding_fai
     st = paper_table_status("cifar100")
     assert st["ce"] == st["lra_snls"] == "transcribed" and st["plc"] == "not transcribed" and len(st) == 6
     assert set(paper_table_status("cifar10").values()) == {"transcribed"} and paper_table_status("digits") == {}
+
+
+def test_methods_follow_scikit_learn_parameter_conventions():
+    from labnoise.methods import METHOD_NAMES, get_method
+
+    for name in METHOD_NAMES:
+        m = get_method(name)
+        p = m.get_params()
+        assert type(m)(**p).get_params() == p          # the constructor arguments, stored unchanged
+        assert m.params() == p                        # all plain values: what results.json records
+    m = get_method("coteaching+", noise_rate=0.35).set_params(init_epochs=3)
+    assert m.get_params()["init_epochs"] == 3 and m.get_params()["noise_rate"] == 0.35
+    with pytest.raises(ValueError, match="no parameter 'bogus'"):
+        m.set_params(bogus=1)
+    with pytest.raises(ValueError, match="noise_rate"):
+        m.set_params(noise_rate=1.5)                   # validated by the constructor
+
+
+def test_fit_trains_a_copy_of_the_method_and_leaves_the_instance_alone():
+    from sklearn.exceptions import NotFittedError
+
+    from labnoise.methods import LEND
+
+    x, y = _blobs(300, 0)
+    lend = LEND(k=4)
+    res = fit("mlp", x, y, method=lend, epochs=1, batch_size=64, lr=0.05, seed=0, progress=False, device="cpu")
+    with pytest.raises(NotFittedError):
+        lend.diluted_labels()                         # the instance passed in was not trained
+    assert res.method is not lend and res.method.diluted_labels().shape == (len(x),)
+    assert res.method.store_.shape == (len(x), int(y.max()) + 1)

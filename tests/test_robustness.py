@@ -44,7 +44,7 @@ def test_grid_cell_key_covers_every_input(tmp_path, monkeypatch):
         dict(base, model="linear"),                              # model
         dict(base, x_test=xt + 1),                               # test features
         dict(base, y_test=(yt + 1) % 3),                         # test labels
-        dict(base, clean=y),                                     # clean labels given
+        dict(base, clean_labels=y),                                     # clean labels given
     ]
     for i, kw in enumerate(variants, start=2):
         grid.run_lnl_grid(x, sets, ["ce"], [0], **kw)

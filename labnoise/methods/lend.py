@@ -129,6 +129,15 @@ class LEND(Method):
         Epochs of plain cross-entropy on every example before selection starts (open; 1).
     normalize : bool
         L2-normalise embeddings before the affinity (open; True).
+
+    Attributes (of the trained copy, ``FitResult.method``; :func:`labnoise.train.fit` never changes the
+    instance it is given)
+    ----------
+    store_ : (N, C) momentum-averaged diluted labels (Eq. 5), rows of examples not seen yet are zero.
+    seen_ : (N,) bool, the examples seen at least once.
+    selected : after every batch, the training-set positions kept (as for the other selection methods).
+
+    Before training, :meth:`diluted_labels` raises ``sklearn.exceptions.NotFittedError``.
     """
 
     name = "lend"
@@ -148,14 +157,12 @@ class LEND(Method):
         self.k, self.gamma, self.alpha, self.beta = int(k), float(gamma), float(alpha), float(beta)
         self.steps, self.warmup_epochs, self.normalize = int(steps), int(warmup_epochs), bool(normalize)
         self.selected = None
-        self._store = None
-        self._seen = None
         self._kept = 0
         self._count = 0
 
     def setup(self, state):
-        self._store = torch.zeros((state.n_train, state.num_classes), device=state.device)
-        self._seen = torch.zeros(state.n_train, dtype=torch.bool, device=state.device)
+        self.store_ = torch.zeros((state.n_train, state.num_classes), device=state.device)
+        self.seen_ = torch.zeros(state.n_train, dtype=torch.bool, device=state.device)
 
     def on_epoch_start(self, state):
         self._kept = self._count = 0
@@ -167,10 +174,10 @@ class LEND(Method):
             W = dilution_matrix(affinity(v, k=self.k, gamma=self.gamma, normalize=self.normalize))
             Z = dilute(W, F.one_hot(targets, state.num_classes).float(), alpha=self.alpha, steps=self.steps)
             Z = Z / Z.sum(1, keepdim=True).clamp(min=1e-30)
-            seen = self._seen[idx]
-            Zm = torch.where(seen[:, None], (1.0 - self.beta) * Z + self.beta * self._store[idx], Z)
-            self._store[idx] = Zm
-            self._seen[idx] = True
+            seen = self.seen_[idx]
+            Zm = torch.where(seen[:, None], (1.0 - self.beta) * Z + self.beta * self.store_[idx], Z)
+            self.store_[idx] = Zm
+            self.seen_[idx] = True
             e = Zm.argmax(1) == targets
             if state.epoch < self.warmup_epochs:
                 keep = torch.ones_like(e)
@@ -186,8 +193,13 @@ class LEND(Method):
 
     def diluted_labels(self):
         """(N,) argmax of the momentum store (-1 for examples not seen yet), on the device."""
-        out = self._store.argmax(1)
-        return torch.where(self._seen, out, torch.full_like(out, -1))
+        if not hasattr(self, "store_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("this LEND has not been trained; pass it to labnoise.train.fit(..., method=lend) "
+                                 "and read the trained copy, result.method.diluted_labels().")
+        out = self.store_.argmax(1)
+        return torch.where(self.seen_, out, torch.full_like(out, -1))
 
     def epoch_metrics(self):
         return {"kept_fraction": float(self._kept) / max(1, self._count)}

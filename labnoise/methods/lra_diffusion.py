@@ -6,7 +6,7 @@ the frozen encoder features of an image. Training targets are *retrieved* from t
 of each example, so a mislabelled example inside a clean neighbourhood is mostly trained toward the
 neighbourhood's label:
 
-* integer ``noisy_labels`` (the original method's retrieval; the public code also mixes in the example's own
+* integer ``labels`` (the given, possibly noisy ones; the original method's retrieval; the public code also mixes in the example's own
   label, see below): at every step and for every example one neighbour is drawn
   uniformly among its ``k`` nearest neighbours and that neighbour's (noisy) label, one-hot, is the target;
 * a soft ``N x C`` target (SNLS, :func:`labnoise.methods.snls.snls_targets`): the soft vector replaces the
@@ -45,16 +45,23 @@ Choices made here (all parameters of :class:`LRADiffusion`):
   restored (``best_epoch_``).
 
     >>> from labnoise.methods.lra_diffusion import LRADiffusion
-    >>> model = LRADiffusion(epochs=30, seed=0).fit(train_features, noisy_labels)   # doctest: +SKIP
-    >>> pred = model.predict(test_features)                                         # doctest: +SKIP
+    >>> model = LRADiffusion(epochs=30, seed=0).fit(train_features, labels)   # doctest: +SKIP
+    >>> pred = model.predict(test_features)                                   # doctest: +SKIP
+
+:class:`LRADiffusion` is a scikit-learn estimator: every option is a keyword-only constructor argument stored
+unchanged (``get_params`` / ``set_params`` / ``sklearn.base.clone`` work), what :meth:`LRADiffusion.fit`
+learns is in attributes with a trailing underscore (``model_`` -- the denoiser it builds itself, so no
+caller's module is ever trained --, ``history_``, ``best_epoch_``, ...), and predicting before ``fit`` raises
+``sklearn.exceptions.NotFittedError``.
 """
 from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_choice, check_features, check_labels, check_num_classes, rng
 
@@ -148,12 +155,11 @@ def _torch_modules():
     return Denoiser
 
 
-@dataclass
-class LRADiffusion:
-    """Label-retrieval-augmented diffusion classifier on frozen features.
+class LRADiffusion(BaseEstimator):
+    """Label-retrieval-augmented diffusion classifier on frozen features (a scikit-learn estimator).
 
-    Parameters
-    ----------
+    Parameters (keyword-only)
+    -------------------------
     num_classes : number of classes C (default: inferred in :meth:`fit` from the labels or target width).
     k : neighbours from which a training label is retrieved when :meth:`fit` gets integer labels (the original
         uses 10 to 50). ``k=1`` with ``include_self=True`` trains on the given labels themselves.
@@ -179,6 +185,9 @@ class LRADiffusion:
 
     Attributes (after :meth:`fit`)
     ------------------------------
+    model_ : the trained denoiser (a torch module built by :meth:`fit`, in eval mode).
+    device_, precision_ : the resolved device and precision (``"fp32"`` or ``"bf16"``).
+    mean_, scale_ : the feature standardisation (zeros and ones when ``standardize=False``).
     history_ : dict with per-epoch ``loss`` (and ``val_acc`` when ``val_fraction > 0``).
     best_epoch_ : the epoch (1-based) whose weights are kept.
     val_indices_ : the held-out noisy validation rows (empty when ``val_fraction == 0``).
@@ -186,39 +195,46 @@ class LRADiffusion:
     num_classes_, n_features_in_ : sizes seen in :meth:`fit`.
     """
 
-    num_classes: int | None = None
-    k: int = 10
-    include_self: bool = True
-    hidden: int = 256
-    depth: int = 2
-    dropout: float = 0.0
-    timesteps: int = 1000
-    schedule: str = "linear"
-    prediction: str = "x0"
-    ddim_steps: int = 10
-    inference: str = "zero"
-    n_samples: int = 1
-    epochs: int = 30
-    batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    val_fraction: float = 0.0
-    standardize: bool = True
-    seed: int = 0
-    device: str = "auto"
-    precision: str = "auto"
-    progress: bool = True
-    history_: dict = field(default_factory=dict, init=False, repr=False)
+    def __init__(self, *, num_classes: int | None = None, k: int = 10, include_self: bool = True, hidden: int = 256,
+                 depth: int = 2, dropout: float = 0.0, timesteps: int = 1000, schedule: str = "linear",
+                 prediction: str = "x0", ddim_steps: int = 10, inference: str = "zero", n_samples: int = 1,
+                 epochs: int = 30, batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 1e-4,
+                 val_fraction: float = 0.0, standardize: bool = True, seed: int = 0, device: str = "auto",
+                 precision: str = "auto", progress: bool = True):
+        # scikit-learn convention: store every option unchanged; validation happens in fit
+        self.num_classes = num_classes
+        self.k = k
+        self.include_self = include_self
+        self.hidden = hidden
+        self.depth = depth
+        self.dropout = dropout
+        self.timesteps = timesteps
+        self.schedule = schedule
+        self.prediction = prediction
+        self.ddim_steps = ddim_steps
+        self.inference = inference
+        self.n_samples = n_samples
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.val_fraction = val_fraction
+        self.standardize = standardize
+        self.seed = seed
+        self.device = device
+        self.precision = precision
+        self.progress = progress
 
     # ------------------------------------------------------------------------------------------------ fit
-    def fit(self, features, y, *, neighbors=None) -> "LRADiffusion":
-        """Train the denoiser.
+    def fit(self, features, labels, *, neighbors=None) -> "LRADiffusion":
+        """Train a new denoiser (refitting starts from scratch); returns ``self``.
 
         Parameters
         ----------
         features : (N, D) frozen encoder features of the training images.
-        y : either (N,) integer noisy labels -> per-step label retrieval from the ``k`` nearest neighbours
-            (original LRA-Diffusion), or (N, C) soft targets with rows summing to 1 (e.g. SNLS) -> used as is.
+        labels : either (N,) integer given (noisy) labels -> per-step label retrieval from the ``k`` nearest
+            neighbours (original LRA-Diffusion), or (N, C) soft targets with rows summing to 1 (e.g. SNLS) ->
+            used as is.
         neighbors : optional (N, >= k) int array of precomputed neighbour indices (nearest first, the example
             itself first when ``include_self``), e.g. from :func:`labnoise.neighbors.neighbor_indices`;
             computed with :func:`labnoise.neighbors.knn` otherwise (with ``val_fraction > 0``: among the
@@ -232,7 +248,7 @@ class LRADiffusion:
         self._check_params()
         X = check_features(features)
         n = X.shape[0]
-        y_arr = np.asarray(y)
+        y_arr = np.asarray(labels)
         if y_arr.ndim == 2:
             soft = check_features(y_arr, name="soft targets", length=n)
             C = check_num_classes(self.num_classes if self.num_classes is not None else soft.shape[1])
@@ -244,12 +260,12 @@ class LRADiffusion:
             labels = soft.argmax(1)
         elif y_arr.ndim == 1:
             soft = None
-            labels = check_labels(y_arr, self.num_classes, name="noisy_labels", length=n)
+            labels = check_labels(y_arr, self.num_classes, name="labels", length=n)
             C = check_num_classes(self.num_classes, labels)
             if C < 2:  # pragma: no cover - check_num_classes raises
                 raise ValueError("need at least 2 classes.")
         else:
-            raise ValueError(f"y must be (N,) integer labels or (N, C) soft targets, got shape {y_arr.shape}.")
+            raise ValueError(f"labels must be (N,) integer labels or (N, C) soft targets, got shape {y_arr.shape}.")
         if n < 2:
             raise ValueError("need at least 2 training examples.")
         self.num_classes_ = C
@@ -481,8 +497,7 @@ class LRADiffusion:
         return autocast(self.device_, self.precision_)
 
     def _check_fitted(self):
-        if not hasattr(self, "model_"):
-            raise ValueError("this LRADiffusion is not fitted yet; call .fit(features, labels) first.")
+        check_is_fitted(self, "model_", msg="This %(name)s is not fitted yet; call .fit(features, labels) first.")
 
 
 def _neighbor_table(X: np.ndarray, k: int, include_self: bool, device="auto") -> np.ndarray:

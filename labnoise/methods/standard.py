@@ -18,8 +18,15 @@ Interface (all hooks optional except :meth:`Method.loss`)::
 ``state`` is a :class:`labnoise.train.TrainState`: epoch, epochs, step, num_classes, n_train, device,
 ``batch_indices`` (positions of the batch in the training set), ``labels`` (the full training targets on the
 device) and ``predict_train(i)`` (softmax of model ``i`` on all training inputs, eval mode, no augmentation).
+
+Settings follow scikit-learn's conventions: every constructor argument is stored under its own name, so
+``get_params()`` / ``set_params(**params)`` read and change them (``set_params`` re-validates through the
+constructor). A method object is a *template*: :func:`labnoise.train.fit` trains a deep copy, so the instance
+you pass never changes; the trained copy, with its per-run state, is ``FitResult.method``.
 """
 from __future__ import annotations
+
+import inspect
 
 import torch.nn.functional as F
 
@@ -61,9 +68,30 @@ class Method:
     def epoch_metrics(self) -> dict:
         return {}
 
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values() if p.name != "self"
+                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor arguments and their current values (scikit-learn's ``get_params``)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        """Change settings (scikit-learn's ``set_params``); the new values are validated by the constructor,
+        which also resets any per-run state. Returns ``self``."""
+        names = self._param_names()
+        bad = sorted(set(params) - set(names))
+        if bad:
+            raise ValueError(f"{type(self).__name__} has no parameter {', '.join(map(repr, bad))}; its parameters "
+                             f"are: {', '.join(names) or 'none'}.")
+        self.__init__(**{**self.get_params(), **params})
+        return self
+
     def params(self) -> dict:
-        """The method's settings (for results.json)."""
-        return {k: v for k, v in vars(self).items() if not k.startswith("_") and _plain(v)}
+        """The method's settings (for results.json): :meth:`get_params` with JSON-able values."""
+        return {k: v for k, v in self.get_params().items() if _plain(v)}
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
