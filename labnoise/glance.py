@@ -246,6 +246,12 @@ def _section_07(m):
                 "| detector | " + " | ".join(f"{k} ({_pc(rates[k])}% noise)" for k in kinds) + " |",
                 "|---|" + "---|" * len(kinds)]
         out += [f"| {d} | " + " | ".join(_pc(v[k]) for k in kinds) + " |" for d, v in det.items()]
+    enc = m.get("encoders") or {}
+    if enc:
+        out += ["", "CE test accuracy (%) without / with SNLS targets, per encoder (same labels):", "",
+                "| encoder | CBN | PMD | clean |", "|---|---|---|---|"]
+        out += [f"| {e} | " + " | ".join(f"{r['ce'][k]:.1f} / {r['snls'][k]:.1f}" if k in r.get("ce", {}) else "–"
+                                         for k in ("cbn", "pmd", "clean")) + " |" for e, r in enc.items()]
     ca = (m.get("crowdlab") or {}).get("consensus_accuracy") or {}
     if ca:
         out += ["", "Consensus accuracy vs clean (%): " + ", ".join(f"{k} {_pc(v, 2)}" for k, v in ca.items()) + "."]

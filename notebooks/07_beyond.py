@@ -152,7 +152,7 @@ display(Markdown(
     + "---|" * len(sets) + "\n" + "".join(
         f"| {L[m]} | " + " | ".join(f"{100 * det['f1'][m][k]:.1f}" for k in sets) + " |\n" for m in cfg.detectors)))
 
-# %%
+# %% tags=["keep-figure"]
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
 w = 0.8 / len(sets)
 for j, k in enumerate(sets):
