@@ -83,6 +83,9 @@ def collect(runs_dir=None, dest=None, *, chapters=None, profile: str = "offline"
         if res.get("profile") != profile or res.get("chapter") != name:
             raise ValueError(f"{src} is chapter {res.get('chapter')!r}, profile {res.get('profile')!r}; expected "
                              f"{name!r}, {profile!r}.")
+        params = res.get("parameters") or {}
+        if isinstance(params.get("results_path"), str):  # the builder's absolute path: not for the repository
+            params["results_path"] = src.name
         dest.mkdir(parents=True, exist_ok=True)
         save_json(dest / src.name, res)
         written = [src.name]

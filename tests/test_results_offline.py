@@ -18,7 +18,8 @@ PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4
 
 def _fake_run(folder: Path, name: str, metrics: dict, *, profile="offline", pngs=3, tag_second=False):
     folder.mkdir(parents=True, exist_ok=True)
-    res = {"chapter": name, "profile": profile, "parameters": {}, "metrics": metrics, "timings_s": {"total": 120.0},
+    res = {"chapter": name, "profile": profile, "metrics": metrics,
+           "parameters": {"results_path": str(folder.resolve() / f"{name}.partial.results.json")}, "timings_s": {"total": 120.0},
            "commit": "abc123", "machine": {"cpu": "test cpu", "cpu_count": 2}, "versions": {}}
     (folder / f"{name}.results.json").write_text(json.dumps(res))
     nb = nbformat.v4.new_notebook()
@@ -40,7 +41,9 @@ def test_collect_copies_results_and_the_kept_figures(tmp_path):
     (dest / f"{a}.fig9.png").write_bytes(b"stale")
     done = glance.collect(runs, dest)
     assert set(done) == {a, b}
-    assert json.loads((dest / f"{a}.results.json").read_text())["metrics"] == {"x": 1}
+    copied = json.loads((dest / f"{a}.results.json").read_text())
+    assert copied["metrics"] == {"x": 1}
+    assert copied["parameters"]["results_path"] == f"{a}.results.json"  # no builder path in the repository
     assert sorted(p.name for p in dest.glob(f"{a}.fig*.png")) == [f"{a}.fig1.png", f"{a}.fig2.png"]  # first 2
     assert (dest / f"{a}.fig1.png").read_bytes() == PNG + b"\x00"
     assert [p.read_bytes() for p in dest.glob(f"{b}.fig*.png")] == [PNG + b"\x01"]  # only the tagged one
