@@ -1,0 +1,223 @@
+"""Write ``book/performance.md`` from the benchmarks' JSON tables (``_build/bench/*.json``): no hand-copied numbers.
+
+    python benchmarks/report.py                       # _build/bench/ -> book/performance.md
+    python benchmarks/report.py --bench-dir DIR --out PAGE
+
+Every benchmark ``benchmarks/bench_<x>.py`` writes ``_build/bench/bench_<x>.json`` through
+``benchmarks/_bench.write_json`` as ``{"machine": {...}, "rows": [{"name": ..., "seconds": ..., ...}], ...}``.
+This script renders one section per benchmark script (its docstring's first line, the machine it ran on, the
+rows as a table, the fastest row per data set as a sentence computed from the rows) and lists the benchmarks
+that have no JSON yet. The pixel lane's GPU benchmark (``bench_pixels``) gets its section either way: without a
+JSON measured on a GPU the page says that no GPU was lent.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
+
+#: benchmarks the book expects even before their script exists (issue 12: the pixel lane on a GPU)
+EXPECTED = ("bench_pixels",)
+
+INTRO = """\
+# Performance
+
+Speed is a feature of this book: every expensive step has a benchmark in `benchmarks/` that times our path
+against the naive or the reference approach **in the same run** and prints the ratio. Each benchmark writes
+its table to `_build/bench/<benchmark>.json`, and this page is generated from those files by
+`python benchmarks/report.py` (run by `make bench`): every number below comes from a JSON file, with the
+machine it was measured on. On a shared CPU absolute times depend on the load at the time (recorded with
+each run); only the ratios within one run are meaningful.
+"""
+
+
+def _doc_first_line(script: Path) -> str:
+    try:
+        doc = ast.get_docstring(ast.parse(script.read_text())) or ""
+    except (OSError, SyntaxError):
+        return ""
+    import re
+    first = " ".join(doc.strip().split("\n\n")[0].split())      # the first paragraph, on one line
+    first = re.sub(r":(?:func|class|mod|meth|data):`~?([^`]+)`", r"`\1`", first)
+    return first.replace("``", "`")
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        if v != v:  # NaN
+            return "-"
+        a = abs(v)
+        if a == 0:
+            return "0"
+        if a >= 100:
+            return f"{v:,.0f}"
+        if a >= 1:
+            return f"{v:.2f}"
+        return f"{v:.4g}"
+    if isinstance(v, int):
+        return f"{v:,}" if abs(v) >= 10000 else str(v)
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_fmt(x) for x in v)
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {_fmt(x)}" for k, x in v.items())
+    return str(v).replace("|", "\\|")
+
+
+def describe_machine(m: dict) -> str:
+    """One sentence from a JSON's machine block."""
+    if not m:
+        return "Machine: not recorded."
+    parts = [f"{m.get('cpu', 'unknown CPU')}"]
+    if m.get("cores"):
+        parts.append(f"{m['cores']} cores")
+    if m.get("cpu_flags"):
+        parts.append("flags " + " ".join(m["cpu_flags"]))
+    if m.get("memory_gib"):
+        parts.append(f"{_fmt(float(m['memory_gib']))} GiB memory")
+    parts.append(f"GPU {m['gpu']}" if m.get("gpu") else "no GPU")
+    if m.get("torch"):
+        parts.append(f"torch {m['torch']} ({m.get('torch_threads', '?')} threads)")
+    if m.get("load_avg_1min") is not None:
+        parts.append(f"load average {_fmt(float(m['load_avg_1min']))} when it ran")
+    when = f", {m['date_utc']} UTC" if m.get("date_utc") else ""
+    return "Machine: " + ", ".join(parts) + when + "."
+
+
+def rows_table(rows: list[dict]) -> str:
+    cols: list[str] = []
+    for r in rows:
+        for k in r:
+            if k not in cols:
+                cols.append(k)
+    order = ["name"] + (["seconds"] if "seconds" in cols else [])
+    cols = order + [c for c in cols if c not in order]
+    # a column with one value for every row is said once above the table, not repeated
+    const = {c: rows[0].get(c) for c in cols[len(order):]
+             if len(rows) > 1 and all(r.get(c) == rows[0].get(c) for r in rows)}
+    cols = [c for c in cols if c not in const]
+    out = []
+    if const:
+        out.append("All rows: " + "; ".join(f"{k.replace('_', ' ')} {_fmt(v)}" for k, v in const.items()) + ".\n")
+    out.append("| " + " | ".join(c.replace("_", " ") for c in cols) + " |")
+    out.append("|" + "---|" * len(cols))
+    for r in rows:
+        out.append("| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |")
+    return "\n".join(out)
+
+
+def fastest_sentences(rows: list[dict]) -> list[str]:
+    """Per data set (the ``data`` key, if any): which row was fastest, and by how much over the slowest."""
+    groups: dict = {}
+    for r in rows:
+        if isinstance(r.get("seconds"), (int, float)) and r["seconds"] > 0:
+            groups.setdefault(r.get("data"), []).append(r)
+    out = []
+    for data, rs in groups.items():
+        if len(rs) < 2:
+            continue
+        fast = min(rs, key=lambda r: r["seconds"])
+        slow = max(rs, key=lambda r: r["seconds"])
+        where = f" on {data}" if data else ""
+        out.append(f"Fastest{where}: `{fast['name']}` ({_fmt(float(fast['seconds']))} s), "
+                   f"{slow['seconds'] / fast['seconds']:.1f}x faster than the slowest, `{slow['name']}` "
+                   f"({_fmt(float(slow['seconds']))} s), in the same run.")
+    return out
+
+
+def target_sentences(rows: list[dict], targets: list[dict]) -> list[str]:
+    """A target ``{"what", "row": {key: value}, "max_seconds"}`` is met when some row matching ``row`` took at
+    most ``max_seconds``; without such a row the page says it was not measured at that size."""
+    out = []
+    for t in targets:
+        match = [r for r in rows if all(r.get(k) == v for k, v in (t.get("row") or {}).items())
+                 and isinstance(r.get("seconds"), (int, float))]
+        what, limit = t.get("what", "target"), float(t.get("max_seconds", float("nan")))
+        spec = ", ".join(f"{k} {_fmt(v)}" for k, v in (t.get("row") or {}).items())
+        if not match:
+            out.append(f"Target ({what}; row {spec}; at most {limit:g} s): not measured in this run "
+                       "(no row of that size).")
+            continue
+        for r in match:
+            verdict = "met" if r["seconds"] <= limit else "not met"
+            where = f" on {r['data']}" if r.get("data") else ""
+            out.append(f"Target ({what}; row {spec}; at most {limit:g} s){where}: **{verdict}**, "
+                       f"{_fmt(float(r['seconds']))} s.")
+    return out
+
+
+def section(name: str, script: Path | None, data: dict | None) -> str:
+    title = _doc_first_line(script) if script is not None and script.exists() else ""
+    head = f"## `{name}`" + (f": {title}" if title else "")
+    if data is None:
+        if name == "bench_pixels":
+            return (f"{head}\n\nThe pixel lane's throughput (FastCifarNet, ResNet-18/34, naive against optimised) is "
+                    "meant for a GPU. No GPU was lent to the session that generated this page, so there is no "
+                    "`_build/bench/bench_pixels.json` and no number here yet.\n")
+        how = f"`python benchmarks/{name}.py`" if script is not None and script.exists() else "its script"
+        return f"{head}\n\nNo JSON yet: run {how} (it writes `_build/bench/{name}.json`).\n"
+    lines = [head, "", describe_machine(data.get("machine", {})), ""]
+    extra = {k: v for k, v in data.items() if k not in ("machine", "rows", "title", "targets")}
+    if data.get("title"):
+        lines += [f"**{data['title']}.**", ""]
+    if name == "bench_pixels" and not data.get("machine", {}).get("gpu"):
+        lines += ["These numbers were measured without a GPU (none was lent).", ""]
+    rows = data.get("rows") or []
+    if rows:
+        lines += [rows_table(rows), ""]
+        lines += [s + "\n" for s in fastest_sentences(rows)]
+        lines += [s + "\n" for s in target_sentences(rows, data.get("targets") or [])]
+    else:
+        lines += ["The JSON has no rows.", ""]
+    if extra:
+        lines += ["Run settings: " + "; ".join(f"{k.replace('_', ' ')} {_fmt(v)}" for k, v in extra.items()
+                                               if v not in ([], {}, None)) + ".", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def build(bench_dir: Path, bench_scripts: Path = BENCH) -> str:
+    scripts = {p.stem: p for p in sorted(bench_scripts.glob("bench_*.py"))}
+    jsons = {p.stem: p for p in sorted(Path(bench_dir).glob("*.json"))}
+    names = sorted(set(scripts) | set(jsons) | set(EXPECTED))
+    loaded, broken = {}, []
+    for n in names:
+        if n in jsons:
+            try:
+                loaded[n] = json.loads(jsons[n].read_text())
+            except (OSError, ValueError):
+                broken.append(n)
+    missing = [n for n in names if n not in loaded]
+    parts = [INTRO]
+    if missing:
+        parts.append("Benchmarks with no JSON yet: " + ", ".join(f"`{n}`" for n in missing) + ".\n")
+    if broken:
+        parts.append("Unreadable JSON (rerun the benchmark): " + ", ".join(f"`{n}`" for n in broken) + ".\n")
+    for n in names:
+        parts.append(section(n, scripts.get(n), loaded.get(n)))
+    return "\n".join(parts)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bench-dir", default=str(ROOT / "_build" / "bench"))
+    ap.add_argument("--out", default=str(ROOT / "book" / "performance.md"))
+    args = ap.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from labnoise._io import atomic_path
+
+    page = build(Path(args.bench_dir))
+    with atomic_path(args.out, suffix=".md") as tmp:
+        tmp.write_text(page)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""benchmarks/_bench.write_json and benchmarks/report.py: the performance page is generated from the JSON tables."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(f"_bench_test_{name}", ROOT / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture
+def bench(tmp_path, monkeypatch):
+    mod = _load("_bench")
+    monkeypatch.setattr(mod, "BENCH_DIR", tmp_path)
+    return mod
+
+
+def test_write_json_has_machine_and_named_rows(bench, tmp_path):
+    path = bench.write_json("bench_demo", [{"name": "ours", "seconds": 1.5}, {"name": "theirs", "seconds": 6.0}],
+                            title="Demo")
+    data = json.loads(path.read_text())
+    assert path == tmp_path / "bench_demo.json"
+    assert {"cpu", "cores", "gpu", "load_avg_1min", "date_utc"} <= set(data["machine"])
+    assert [r["name"] for r in data["rows"]] == ["ours", "theirs"] and data["title"] == "Demo"
+    assert not list(tmp_path.glob(".tmp-*"))
+    with pytest.raises(ValueError, match="name"):
+        bench.write_json("bench_bad", [{"seconds": 1.0}])
+
+
+def test_page_is_generated_from_the_json_files(bench, tmp_path):
+    report = _load("report")
+    rows = [{"name": "labnoise", "data": "toy", "n": 50000, "k": 100, "seconds": 7.25},
+            {"name": "sklearn", "data": "toy", "n": 50000, "k": 100, "seconds": 43.5}]
+    bench.write_json("bench_knn", rows, targets=[{"what": "kNN", "row": {"name": "labnoise", "n": 50000},
+                                                 "max_seconds": 10.0}])
+    machine = json.loads((tmp_path / "bench_knn.json").read_text())["machine"]
+    page = report.build(tmp_path)
+    knn = page.split("## `bench_knn`")[1].split("\n## ")[0]
+    assert machine["cpu"] in knn and f"{machine['cores']} cores" in knn
+    assert "| labnoise | 7.25 |" in knn and "| sklearn | 43.50 |" in knn
+    assert "`labnoise` (7.25 s), 6.0x faster than the slowest, `sklearn`" in knn   # computed from the rows
+    assert "**met**" in knn
+    # every other benchmark script is listed as having no JSON yet, and the GPU lane says none was lent
+    scripts = sorted(p.stem for p in (ROOT / "benchmarks").glob("bench_*.py") if p.stem != "bench_knn")
+    listed = re.search(r"Benchmarks with no JSON yet: (.*)\.\n", page).group(1)
+    for s in scripts:
+        assert f"`{s}`" in listed
+    assert "`bench_pixels`" in listed
+    assert "No GPU was lent" in page.split("## `bench_pixels`")[1]
+    assert "`bench_knn`" not in listed
+
+
+def test_a_missed_target_and_a_slow_row_are_reported_as_such(bench, tmp_path):
+    report = _load("report")
+    bench.write_json("bench_knn", [{"name": "labnoise", "n": 50000, "seconds": 33.7}],
+                     targets=[{"what": "kNN", "row": {"name": "labnoise", "n": 50000}, "max_seconds": 10.0},
+                              {"what": "kNN", "row": {"name": "labnoise", "n": 99}, "max_seconds": 10.0}])
+    page = report.build(tmp_path)
+    assert "**not met**, 33.70 s" in page and "not measured in this run" in page
