@@ -1,30 +1,44 @@
-"""Benchmark: many heads trained at once (labnoise.memorization.HeadTrainer) vs one model at a time.
+"""Benchmark: the memorization heads (labnoise.memorization.HeadTrainer), before and after the CPU layout of the
+MLP loop, in the same run; optionally against one model at a time.
 
-The one-at-a-time path (:func:`labnoise.memorization.sequential_reference`) is what one would write first: per
-run a fresh ``torch.nn`` model, autograd and ``torch.optim.AdamW``, from the same initial parameters, over the
-same mini-batches with the same schedule, in float32 (on this CPU bfloat16 autocast makes autograd several times
-slower, so float32 is the fair baseline). The batched path trains a chunk of heads with hand-written batched
-matrix products (one GEMM of the same shape per head for ``mlp`` heads, one wide GEMM for heads on a shared
-random-feature layer). Both run in the same process on the same subset; ``agree`` is the fraction of
-(run, example) correctness values on which the two paths agree (1.0 up to summation order).
+Rows (all the chapter's offline head: MLP PCA-128 -> 256 -> 10, batch 512, on CIFAR-10 EfficientNet-Lite0
+features; ``--pca-dim 0`` keeps the 1280-d features):
 
-Features: CIFAR-10 EfficientNet-Lite0 features from the cache under the data root (train split, else test
-split), else synthetic clustered 1280-d features. A subset keeps the one-at-a-time path short; the time per run
-is extrapolated linearly in N (examples) and m (runs) to the chapter's target of m = 1000 runs on all 50,000
-CIFAR-10 training images.
+* ``after <dtype>``: ``HeadTrainer(...)(runs, ...)``, the MLP loop laid out for speed (bias folded into the
+  first product, batches gathered with ``index_select``, transposed logits for the softmax, fused Adam);
+* ``before <dtype>``: ``HeadTrainer._train_generic``, the loop the MLP heads used before (same heads, same
+  batches, same optimisation); ``agree`` is the fraction of (run, example) correctness values on which the two
+  loops agree;
+* ``one at a time fp32`` (``--runs N`` > 0): :func:`labnoise.memorization.sequential_reference`, torch.nn +
+  autograd + AdamW per run, on a subset.
 
-    .venv/bin/python benchmarks/bench_memorization.py [--n 5000] [--runs 4] [--heads 100] [--epochs 2]
-        [--threads 1]
+Each row times one chunk of ``--heads`` heads for ``--epochs`` epochs on all N examples and, separately, the
+evaluation pass (every head predicts all N examples once per run); the time for ``--target-m`` heads of
+``--target-epochs`` epochs per label set is extrapolated as ``target_m / heads * (target_epochs * epoch_s +
+eval_s)`` -- an estimate from a short run, not a measurement. On a shared, busy machine only the ratios within
+one run mean anything.
+
+    .venv/bin/python benchmarks/bench_memorization.py [--heads 32] [--epochs 1] [--dtypes bfloat16 float32]
+        [--threads 1] [--n 50000] [--pca-dim 128] [--runs 0]
+
+Writes ``_build/bench/bench_memorization.json``.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from labnoise import memorization as M
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench import write_json  # noqa: E402
+
+from labnoise import linalg  # noqa: E402
+from labnoise import memorization as M  # noqa: E402
 
 
 def load_features(n: int, seed: int = 0):
@@ -37,8 +51,10 @@ def load_features(n: int, seed: int = 0):
                 x = features.embed("cifar10", split, "efficientnet-lite0", download=False, progress=False)
                 ds = load_dataset("cifar10", download=False)
                 y = ds.train_labels if split == "train" else ds.test_labels
-                idx = np.sort(np.random.default_rng(seed).choice(x.shape[0], min(n, x.shape[0]), replace=False))
-                return x[idx], y[idx], f"CIFAR-10 {split} EfficientNet-Lite0 features (cached)"
+                if n < x.shape[0]:
+                    idx = np.sort(np.random.default_rng(seed).choice(x.shape[0], n, replace=False))
+                    x, y = x[idx], y[idx]
+                return x, y, f"CIFAR-10 {split} EfficientNet-Lite0 features (cached)"
     except Exception as e:  # no data root here: fall back to synthetic features
         print(f"(no cached CIFAR-10 features: {type(e).__name__}: {e}; using synthetic clustered features)")
     from labnoise.noise.synthetic import clustered_features
@@ -47,53 +63,83 @@ def load_features(n: int, seed: int = 0):
     return x, y, "synthetic clustered features (1280-d)"
 
 
+def _time(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=5000, help="examples in the subset")
-    ap.add_argument("--runs", type=int, default=4, help="runs trained one at a time (and batched, for agreement)")
-    ap.add_argument("--heads", type=int, default=25, help="runs trained at once in one chunk (throughput)")
-    ap.add_argument("--epochs", type=int, default=2, help="epochs per run in this benchmark")
+    ap.add_argument("--n", type=int, default=50000, help="examples (all 50,000 CIFAR-10 training images)")
+    ap.add_argument("--pca-dim", type=int, default=128, help="PCA components first (the offline profile: 128; 0: none)")
+    ap.add_argument("--heads", type=int, default=32, help="heads trained at once in the timed chunk")
+    ap.add_argument("--epochs", type=int, default=1, help="epochs in the timed chunk")
+    ap.add_argument("--dtypes", nargs="+", default=["bfloat16", "float32"], help="matmul dtypes to time")
+    ap.add_argument("--runs", type=int, default=0, help="runs one at a time (torch.nn + autograd; 0: skip)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core box)")
+    ap.add_argument("--target-m", type=int, default=1000, help="heads per label set to extrapolate to")
+    ap.add_argument("--target-epochs", type=int, default=8, help="epochs per head to extrapolate to (offline: 8)")
+    ap.add_argument("--label-sets", type=int, default=2, help="label sets per chapter run (human + synthetic)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
     x, y, what = load_features(args.n, args.seed)
-    print(f"data: {what}, subset N={x.shape[0]}, d={x.shape[1]}; torch threads={args.threads}; "
-          f"{args.epochs} epochs per run")
-    x128 = M.pca_reduce(x, 128)
-    configs = {
-        "mlp PCA128-256-10 bf16 (offline)": (x128, dict(kind="mlp", hidden=256, batch_size=512, lr=1e-2,
-                                                   matmul_dtype="bfloat16")),
-        "mlp PCA128-256-10 float32": (x128, dict(kind="mlp", hidden=256, batch_size=512, lr=1e-2)),
-        "random features 2048 bf16": (x, dict(kind="random_features", hidden=2048, batch_size=512, lr=1e-2,
-                                                matmul_dtype="bfloat16")),
-        "linear 1280 bf16": (x, dict(kind="linear", batch_size=512, lr=1e-2, matmul_dtype="bfloat16")),
-    }
+    if args.pca_dim:
+        x = linalg.pca(x, args.pca_dim, scale="mean")
+    n = x.shape[0]
+    print(f"data: {what}, N={n}, d={x.shape[1]}; torch threads={args.threads}; a chunk of {args.heads} heads, "
+          f"{args.epochs} epoch(s); extrapolated to m={args.target_m} x {args.target_epochs} epochs")
+    head = M.HeadConfig(kind="mlp", hidden=256, epochs=args.epochs, batch_size=512, lr=0.01, chunk_size=args.heads)
+    runs = np.arange(args.heads)
+    ho = np.arange(0, n, 2)
+    w = M.inclusion_weights(n, ho, M.subset_masks(ho.size, runs, seed=args.seed))
     rows = []
-    for name, (feats, kw) in configs.items():
-        cfg = M.HeadConfig(epochs=args.epochs, chunk_size=args.heads, **kw)
-        tr = M.HeadTrainer(feats, y, config=cfg, seed=args.seed, device="cpu")
+    for dt in args.dtypes:
+        tr = M.HeadTrainer(x, y, config=dataclasses.replace(head, matmul_dtype=dt), device="cpu", seed=args.seed)
+        small = M.HeadTrainer(x[:2048], y[:2048], config=dataclasses.replace(tr.config, epochs=1), device="cpu")
+        small(runs[:2], w[:2, :2048], seed=0)  # untimed warm-up of both loops (allocator, thread pools)
+        small._train_generic(runs[:2], w[:2, :2048], seed=0)
+        t_eval, _ = _time(lambda: tr._correct(tr._init(runs, seed=args.seed)))
+        out = {}
+        for loop, fn in (("after", tr.__call__), ("before", tr._train_generic)):
+            sec, out[loop] = _time(lambda: fn(runs, w, seed=args.seed))
+            epoch_s = max(sec - t_eval, 1e-9) / args.epochs
+            per_set = args.target_m / args.heads * (args.target_epochs * epoch_s + t_eval)
+            rows.append({"name": f"{loop} {dt}", "seconds": round(sec, 3), "loop": loop, "matmul_dtype": dt,
+                         "heads": args.heads, "epochs": args.epochs, "n": n, "d": int(x.shape[1]),
+                         "eval_seconds": round(t_eval, 3),
+                         "head_epochs_per_s": round(args.heads * args.epochs / (sec - t_eval), 3),
+                         "extrapolated_min_per_label_set": round(per_set / 60, 2),
+                         "extrapolated_min_all_label_sets": round(args.label_sets * per_set / 60, 2)})
+        agree = float((out["after"] == out["before"]).mean())
+        rows[-2]["agree_with_before"] = rows[-1]["agree_with_before"] = round(agree, 4)
+        rows[-2]["speedup_vs_before"] = round(rows[-1]["seconds"] / rows[-2]["seconds"], 3)
+    if args.runs:
+        sub = np.sort(np.random.default_rng(args.seed).choice(n, min(n, 5000), replace=False))
+        tr = M.HeadTrainer(x[sub], y[sub], config=head, device="cpu", seed=args.seed)
         b = M.benchmark_heads(tr, runs=args.runs, seed=args.seed)
-        ho = np.arange(0, x.shape[0], 2)
-        w = M.inclusion_weights(x.shape[0], ho, M.subset_masks(ho.size, np.arange(args.heads), seed=args.seed))
-        t = time.perf_counter()
-        tr(np.arange(args.heads), w, args.seed)
-        t_chunk = (time.perf_counter() - t) / args.heads
-        scale = 50000 / x.shape[0] * 1000 * 10 / args.epochs  # seconds per run here -> 1000 runs x 50k x 10 epochs
-        rows.append((name, b["sequential_s_per_run"], b["batched_s_per_run"], t_chunk, b["agreement"],
-                     b["sequential_s_per_run"] * scale, t_chunk * scale))
-    print()
-    bx, bh = f"batched x{args.runs}", f"batched x{args.heads}"
-    print(f"{'heads':32s} {'1-at-a-time':>11s} {bx:>11s} {bh:>12s} {'speed-up':>9s} {'agree':>6s} "
-          f"{'1000 runs x 50k x 10 epochs: 1-at-a-time':>42s} {'batched':>9s}")
-    for name, ts, tb, tc, agree, es, ec in rows:
-        print(f"{name:32s} {ts:9.3f} s {tb:9.4f} s {tc:10.4f} s {ts / tc:8.1f}x {agree:6.3f} {es / 60:38.1f} min "
-              f"{ec / 60:5.1f} min")
-    print("\ncolumns: seconds per run (one at a time; batched in a chunk of --runs; batched in a chunk of --heads); "
-          "speed-up = one-at-a-time / batched x heads, same process. The last two columns extrapolate linearly in "
-          "N and m (and epochs) from this subset; they are estimates, not measurements.")
-    print("timings taken on a shared, busy 2-core machine: compare ratios within one run, not across runs.")
+        rows.append({"name": "one at a time fp32", "seconds": round(b["sequential_s_per_run"] * args.runs, 3),
+                     "runs": args.runs, "n": int(sub.size), "epochs": args.epochs,
+                     "batched_s_per_run_same_subset": b["batched_s_per_run"], "ratio": b["ratio"],
+                     "agreement": b["agreement"]})
+
+    print(f"\n{'row':20s} {'seconds':>8s} {'head-epochs/s':>14s} {'speed-up':>9s} {'agree':>6s} "
+          f"{'m=' + str(args.target_m) + ' per set':>14s} {str(args.label_sets) + ' sets':>8s}")
+    for r in rows:
+        if "loop" not in r:
+            print(f"{r['name']:20s} {r['seconds']:8.2f} (one at a time on {r['n']} examples: {r['ratio']}x slower "
+                  f"per run than batched, agreement {r['agreement']})")
+            continue
+        sp = f"{r['speedup_vs_before']:.2f}x" if "speedup_vs_before" in r else ""
+        print(f"{r['name']:20s} {r['seconds']:8.2f} {r['head_epochs_per_s']:14.3f} {sp:>9s} "
+              f"{r['agree_with_before']:6.3f} {r['extrapolated_min_per_label_set']:10.1f} min "
+              f"{r['extrapolated_min_all_label_sets']:5.1f} min")
+    print("\nspeed-up = before / after seconds, same process, same heads and batches; the last two columns are "
+          "extrapolated from this short run (estimates, not measurements). On a shared, busy machine compare "
+          "ratios within one run, not across runs.")
+    write_json("bench_memorization", rows, settings=vars(args), data=what)
 
 
 if __name__ == "__main__":
