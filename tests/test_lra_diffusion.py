@@ -77,19 +77,42 @@ def test_single_samples_follow_the_training_label_distribution(lra_noisy, noisy_
     assert many > one + 0.15
 
 
-def test_robust_to_planted_noise_vs_ce(lra_noisy, noisy_data):
+_PLANTED = {}
+
+
+def planted(data_seed):
+    """Overlapping sub-clusters in 32-d, 600 training examples, 40% symmetric noise, and LRA-Diffusion (k = 10)
+    trained on the noisy labels (memoised: two tests use it)."""
+    if data_seed not in _PLANTED:
+        X, y = clustered(1600, data_seed, d=32, std=1.0, spread=0.8)
+        X, clean, noisy, Xte, yte = X[:600], y[:600], symmetric(y[:600], 0.4, 4, data_seed + 1), X[600:], y[600:]
+        m = LRADiffusion(k=10, seed=data_seed, **FAST).fit(X, noisy)
+        _PLANTED[data_seed] = (X, clean, noisy, Xte, yte, m)
+    return _PLANTED[data_seed]
+
+
+@pytest.mark.parametrize("data_seed", [0, 1, 2])
+def test_robust_to_planted_noise_vs_ce(data_seed):
+    """Properties of the method on every data seed, no allowances: (1) retrieving labels from 10 neighbours
+    dilutes the noise, so LRA-Diffusion loses less test accuracy to 40% planted noise (against itself trained
+    on the clean labels) than cross-entropy, which memorises it, loses against clean-label cross-entropy;
+    (2) SNLS soft targets beat plain cross-entropy outright."""
     from labnoise.train import fit
 
-    X, noisy, Xte, yte = noisy_data
-    ce = fit("mlp", X, noisy, epochs=50, batch_size=64, lr=1e-3, optimizer="adam", weight_decay=0.0,
-             seed=0, device="cpu", progress=False, model_kwargs={"hidden": (256,)})
-    ce_acc = float(np.mean(ce.predict_proba(Xte, device="cpu").argmax(1) == yte))
-    lra_acc = float(np.mean(lra_noisy.predict(Xte) == yte))   # default: deterministic DDIM from y_T = 0
+    X, clean, noisy, Xte, yte, lra = planted(data_seed)
+
+    def ce(labels):
+        r = fit("mlp", X, labels, epochs=50, batch_size=64, lr=1e-3, optimizer="adam", weight_decay=0.0,
+                seed=0, device="cpu", progress=False, model_kwargs={"hidden": (256,)})
+        return float(np.mean(r.predict_proba(Xte, device="cpu").argmax(1) == yte))
+
+    ce_noisy, ce_clean = ce(noisy), ce(clean)
+    lra_noisy = lra.score(Xte, yte)                     # default: deterministic DDIM from y_T = 0
+    lra_clean = LRADiffusion(k=1, seed=data_seed, **FAST).fit(X, clean).score(Xte, yte)
+    assert lra_clean - lra_noisy < ce_clean - ce_noisy, (lra_clean, lra_noisy, ce_clean, ce_noisy)
     soft = snls_targets(X, noisy, k=50, alpha=0.3, device="cpu")
-    snls_acc = LRADiffusion(seed=0, **FAST).fit(X, soft).score(Xte, yte)       # one sample
-    # over data seeds 0-3 the margins were lra - ce = +6, -3, +1, +3 points and snls - ce = +15, +6, +9, +8
-    assert lra_acc >= ce_acc - 0.04, (lra_acc, ce_acc)
-    assert snls_acc >= ce_acc + 0.03, (snls_acc, ce_acc)
+    snls_acc = LRADiffusion(seed=data_seed, **FAST).fit(X, soft).score(Xte, yte)
+    assert snls_acc > ce_noisy, (snls_acc, ce_noisy)
 
 
 @pytest.mark.parametrize("data_seed", [0, 1, 2])
@@ -97,9 +120,7 @@ def test_zero_start_is_deterministic_and_beats_one_random_sample(data_seed):
     """The public code's inference (DDIM from y_T = 0) is one deterministic prediction, and it lands near the
     neighbourhood's mean label: at 40% planted noise it beats a single generated label by a wide margin (a
     single sample repeats the noise, ~0.6 correct at best; the mean is the plurality label)."""
-    X, y = clustered(1600, data_seed, d=32, std=1.0, spread=0.8)
-    X, noisy, Xte, yte = X[:600], symmetric(y[:600], 0.4, 4, data_seed + 1), X[600:], y[600:]
-    m = LRADiffusion(k=10, seed=data_seed, **FAST).fit(X, noisy)
+    _, _, _, Xte, yte, m = planted(data_seed)
     assert m.inference == "zero"
     z = m.denoise(Xte)
     assert z.tobytes() == m.denoise(Xte, seed=123).tobytes() == m.denoise(Xte, n_samples=7).tobytes()
