@@ -2,7 +2,7 @@
 fp32 against bf16, and one chapter-03 grid cell; optionally the pixel lane.
 
     python benchmarks/bench_train.py                 # 50k Lite0 features (random when not cached), 1 thread
-    python benchmarks/bench_train.py --quick         # 10k rows, 1 epoch, a 2-epoch cell: a minute or two
+    python benchmarks/bench_train.py --quick         # 10k rows, 2 repeats, a 2-epoch cell: a minute or two
 
 * features: the cached EfficientNet-Lite0 features of CIFAR-10 (train, and test for the evaluation) when the data
   root has them, else random float32 features of the same shape; MLP 1280-512-10, batch 128, SGD (lr 0.05,
@@ -12,6 +12,8 @@ fp32 against bf16, and one chapter-03 grid cell; optionally the pixel lane.
   ``fit fp32`` / ``fit bf16``: :func:`labnoise.train.fit` with ``precision=`` (fused optimiser step and the
   features rounded to bf16 once in bf16; fp32 is the default and reproduces earlier numbers bit for bit).
   Epoch time includes fit's per-epoch evaluation on the 10k test rows (the naive loop evaluates the same way).
+  Each epoch row is one-epoch runs repeated ``--repeats`` times, the variants interleaved so that a burst of
+  load on a shared machine hits all of them; ``seconds`` is the fastest repeat, ``median_s`` the median.
 * ``cell``: :func:`labnoise.grid.lnl_cell` as chapter 03 runs it (``--cell-epochs`` epochs, test accuracy every
   epoch), per method in ``--cell-methods``, fp32 and bf16.
 * ``--pixel-n N``: also one epoch per pixel model on N random images, extrapolated to 50,000.
@@ -49,7 +51,7 @@ def _features(n, dim, progress=False):
             c[yt] + rng.normal(size=(10000, dim)).astype(np.float32), "random features")
 
 
-def naive_epochs(x, y, xt, yt, *, epochs, precision, batch_size=128, lr=0.05, hidden=512, seed=0):
+def naive_epochs(x, y, xt, yt, *, epochs=1, precision, batch_size=128, lr=0.05, hidden=512, seed=0):
     """Seconds per epoch of a plain loop: fp32 rows gathered per batch, default SGD step, autocast per batch."""
     import contextlib
 
@@ -84,18 +86,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=50000)
     ap.add_argument("--dim", type=int, default=1280, help="width of the random features (cached ones: 1280)")
-    ap.add_argument("--epochs", type=int, default=2, help="epochs averaged per epoch-time row")
+    ap.add_argument("--repeats", type=int, default=3, help="interleaved one-epoch repeats per epoch-time row")
     ap.add_argument("--methods", default="ce,coteaching", help="methods of the fit rows")
     ap.add_argument("--cell-methods", default="ce", help="methods of the chapter-03 cell rows ('' = none)")
     ap.add_argument("--cell-epochs", type=int, default=10)
     ap.add_argument("--pixel-n", type=int, default=0)
     ap.add_argument("--models", default="fastcifar,resnet18")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (chapter 03 trains on 1)")
-    ap.add_argument("--quick", action="store_true", help="10k rows, 1 epoch, a 2-epoch cell")
+    ap.add_argument("--quick", action="store_true", help="10k rows, 2 repeats, a 2-epoch cell")
     ap.add_argument("--out", default="_build/bench/bench_train.json")
     args = ap.parse_args()
     if args.quick:
-        args.n, args.epochs, args.cell_epochs = min(args.n, 10000), 1, 2
+        args.n, args.repeats, args.cell_epochs = min(args.n, 10000), 2, 2
 
     import torch
 
@@ -128,22 +130,34 @@ def main():
     def make(name):
         return get_method(name, noise_rate=0.35) if name.startswith("coteaching") else get_method(name)
 
-    kw = dict(epochs=args.epochs, batch_size=128, lr=0.05, weight_decay=5e-4, seed=0, progress=False,
+    kw = dict(epochs=1, batch_size=128, lr=0.05, weight_decay=5e-4, seed=0, progress=False,
               device="cpu", model_kwargs={"hidden": (512,)}, x_test=xt, y_test=yt)
-    print(f"\nseconds per epoch (mean of {args.epochs}), MLP {x.shape[1]}-512-10, batch 128, SGD")
-    for prec in ("fp32", "bf16"):
-        s, acc = naive_epochs(x, y, xt, yt, epochs=args.epochs, precision=prec)
-        row(f"epoch: naive {prec} (ce)", s, test_acc=acc, kind="epoch")
+    print(f"\nseconds per epoch (fastest of {args.repeats} interleaved repeats), MLP {x.shape[1]}-512-10, "
+          "batch 128, SGD")
+
+    def fit_epoch(m, prec):
+        r = fit("mlp", x, y, method=make(m), precision=prec, **kw)
+        return r.history[0]["time_s"], r.final["test_acc"]
+
+    variants = {f"epoch: naive {p} (ce)": (lambda p=p: naive_epochs(x, y, xt, yt, precision=p))
+                for p in ("fp32", "bf16")}
     for m in [m for m in args.methods.split(",") if m]:
-        for prec in ("fp32", "bf16"):
-            r = fit("mlp", x, y, method=make(m), precision=prec, **kw)
-            row(f"epoch: fit {prec} ({m})", np.mean([h["time_s"] for h in r.history]),
-                test_acc=r.final["test_acc"], kind="epoch")
+        for p in ("fp32", "bf16"):
+            variants[f"epoch: fit {p} ({m})"] = lambda m=m, p=p: fit_epoch(m, p)
+    times = {k: [] for k in variants}
+    accs = {}
+    for _ in range(args.repeats):
+        for name, f in variants.items():
+            t, accs[name] = f()
+            times[name].append(t)
+    for name, ts in times.items():
+        row(name, min(ts), median_s=round(float(np.median(ts)), 3), all_s=[round(t, 3) for t in ts],
+            test_acc=accs[name], kind="epoch")
     base = {r["name"]: r["seconds"] for r in rows}
     for prec in ("fp32", "bf16"):
         key = f"epoch: fit {prec} (ce)"
         if key in base:
-            print(f"  fit {prec} vs naive fp32: {base['epoch: naive fp32 (ce)'] / base[key]:.2f}x faster")
+            print(f"  fit {prec} (ce): {base['epoch: naive fp32 (ce)'] / base[key]:.2f}x the speed of naive fp32")
 
     cell_methods = [m for m in args.cell_methods.split(",") if m]
     if cell_methods:
