@@ -84,7 +84,7 @@ def test_pixels_scaled_flipped_and_indexed(tmp_path):
     np.testing.assert_array_equal(embed("digits", "train", "pixels", indices=idx, root=tmp_path, progress=False), x[idx])
     xn = embed("digits", "train", "pixels", normalize=True, root=tmp_path, progress=False)
     np.testing.assert_allclose(np.linalg.norm(xn, axis=1), 1.0, atol=1e-5)
-    assert not (tmp_path / "features").exists()  # raw pixels are never cached
+    assert not (tmp_path / "cache").exists() and not (tmp_path / "features").exists()  # raw pixels: never cached
 
 
 def test_pixels_pca_is_a_deterministic_projection_fitted_on_train(tmp_path):
