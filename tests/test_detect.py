@@ -50,7 +50,7 @@ def test_copies_never_count(one_thread):
 
 def test_corruption_labels_uniform_over_other_classes():
     y = np.repeat(np.arange(5), 2000)
-    copy_of, lab = corrupt(y, 5, rate=0.5, seed=0)
+    copy_of, lab = corrupt(y, num_classes=5, rate=0.5, seed=0)
     assert copy_of.size == 5000 and np.unique(copy_of).size == 5000
     assert (lab != y[copy_of]).all()
     counts = np.bincount((lab - y[copy_of]) % 5, minlength=5)

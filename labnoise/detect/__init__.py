@@ -3,7 +3,10 @@
 Notation: N examples, K classes, D feature dimensions. Every detector takes the given ``labels`` (N,) and
 frozen ``features`` (N, D) first, options keyword-only, ``seed`` keyword-only, and returns a
 :class:`DetectionResult` with ``is_noisy`` (bool, N) and ``score`` (float, N; higher = more suspect), aligned with
-the input.
+the input. The detectors that train take ``precision="auto" | "fp32" | "bf16"`` (auto: bf16 autocast where the
+hardware has native bf16 units) and ``device``; what they share is said in each docstring (Avg.Encoder reads
+DynaCor's run through :func:`compare`; SimiFeat caches its label-free neighbour graphs; DynaCor evaluates both
+distances in one run and can reuse an earlier run's dynamics).
 
 =====================  ===================================================================================
 ``"dynacor"``          DynaCor (Kim et al., CVPR 2024): corrupted copies + sign dynamics + clustering encoder

@@ -23,9 +23,9 @@ from ._dynamics import predict_probs, train_dynamics
 __all__ = ["cores", "sieve_values"]
 
 
-def sieve_values(probs, labels) -> np.ndarray:
-    """CE(given) - mean over classes of CE(class), per example (N,) from probabilities (N, K)."""
-    logp = np.log(np.clip(probs, 1e-12, None))
+def sieve_values(labels, pred_probs) -> np.ndarray:
+    """CE(given) - mean over classes of CE(class), per example (N,), from ``pred_probs`` (N, K)."""
+    logp = np.log(np.clip(pred_probs, 1e-12, None))
     return -logp[np.arange(len(labels)), labels] - (-logp).mean(1)
 
 
@@ -65,7 +65,7 @@ def cores(labels, features, *, num_classes=None, seed: int = 0, beta_max: float 
     def weights_fn(ep):
         if ep < sieve_from or state["model"] is None:
             return None
-        keep = sieve_values(predict_probs(state["model"], X, precision=precision), y) <= 0
+        keep = sieve_values(y, predict_probs(state["model"], X, precision=precision)) <= 0
         state["kept"].append(float(keep.mean()))
         return keep.astype(np.float32)
 
@@ -75,7 +75,7 @@ def cores(labels, features, *, num_classes=None, seed: int = 0, beta_max: float 
                          batch_size=batch_size, lr=lr, momentum=momentum, weight_decay=weight_decay, seed=seed,
                          device=device, precision=precision)
     with torch.no_grad():
-        v = sieve_values(predict_probs(dyn["model"], X, precision=precision), y)
+        v = sieve_values(y, predict_probs(dyn["model"], X, precision=precision))
     return DetectionResult(is_noisy=v > 0, score=v, method="cores",
                            settings={"beta_max": beta_max, "epochs": epochs, "warmup": warm,
                                      "sieve_from": sieve_from, "lr": lr, "seed": seed, "precision": dyn["precision"]},

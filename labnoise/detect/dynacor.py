@@ -60,7 +60,7 @@ __all__ = ["dynacor", "corrupt", "sign_dynamics", "DynamicsEncoder"]
 DISTANCES = ("cosine", "sqeuclidean")
 
 
-def corrupt(labels, num_classes: int, *, rate: float = 0.1, seed: int = 0):
+def corrupt(labels, *, num_classes: int, rate: float = 0.1, seed: int = 0):
     """Pick ``round(rate * N)`` originals (without replacement) and a label for each copy, uniform over the K-1
     classes other than its given label. Returns ``(copy_of int (m,), copy_labels int (m,))``."""
     y = np.asarray(labels)
@@ -208,7 +208,7 @@ def dynacor(labels, features, *, flipped_features=None, num_classes=None, seed: 
     check_precision(precision)
     clean = None if clean_labels is None else check_inputs(clean_labels, X, num_classes=K)[0]
     n = y.size
-    copy_of, copy_labels = corrupt(y, K, rate=corruption_rate, seed=seed)
+    copy_of, copy_labels = corrupt(y, num_classes=K, rate=corruption_rate, seed=seed)
     timings = {}
     if Fl is None:
         warnings.warn("dynacor: no flipped_features given; the corrupted copies reuse the same features "

@@ -77,7 +77,7 @@ def _histogram(idx, labels, num_classes):
     return np.bincount(flat, minlength=n * num_classes).reshape(n, num_classes) / float(k)
 
 
-def knn_label_histogram(features, labels, *, num_classes: int, k: int = 10, device="cpu") -> np.ndarray:
+def knn_label_histogram(labels, features, *, num_classes: int, k: int = 10, device="cpu") -> np.ndarray:
     """(N, K) fraction of each example's ``k`` cosine nearest neighbours (itself excluded) with each label."""
     return _histogram(knn_indices(features, k=k, device=device), labels, num_classes)
 
