@@ -44,6 +44,11 @@ def out_of_sample_pred_probs(labels, features, *, num_classes: int, folds: int =
     return out
 
 
+def _resolved(precision, device) -> str:
+    from .._torch import resolve_device, resolve_precision
+    return resolve_precision(precision, resolve_device(device))
+
+
 def confident_learning(labels, features, *, num_classes=None, seed: int = 0, folds: int = 5, model: str = "mlp",
                        filter_by: str = "prune_by_noise_rate", hidden=(512,), epochs: int = 10, lr: float = 0.02,
                        batch_size: int = 128, pred_probs=None, device="cpu", precision: str = "auto") -> DetectionResult:
@@ -76,5 +81,5 @@ def confident_learning(labels, features, *, num_classes=None, seed: int = 0, fol
     score = 1.0 - pp[np.arange(y.size), y]
     return DetectionResult(is_noisy=np.asarray(flagged, bool), score=score, method="confident",
                            settings={"folds": folds, "model": model, "filter_by": filter_by, "seed": seed,
-                                     "precision": precision},
+                                     "precision": _resolved(precision, device) if model == "mlp" else None},
                            extras={"pred_probs": pp.astype(np.float32), "timings": timings})
