@@ -87,6 +87,7 @@ lra_samples = None  # LRA-Diffusion with lra_inference=sample: denoised draws av
 snls_k = None  # SNLS: neighbours of the soft label (paper: 100)
 snls_alpha = None  # SNLS: trust in the given label (paper: 0.3)
 threads = None  # torch CPU threads while training (None: torch default)
+precision = None  # fp32 | bf16 (autocast on AMX CPUs and GPUs) | auto; None: each method's default
 cache_dir = None  # per-cell result cache: "auto" (<data root>/cache/grid/03_pmd_vs_cbn/<profile>), a path, or None
 device = None  # auto | cpu | cuda
 
@@ -211,7 +212,7 @@ with run.timer("grid"):
     records = grid.run_lnl_grid(
         x_tr, label_sets, todo, cfg.seeds, x_test=x_te, y_test=y_test, clean_labels=clean, cache_dir=cache,
         params=params, model=cfg.model, train_kwargs=train_kwargs, neighbors=neighbors, features=f_tr,
-        features_test=f_te, device=cfg.device,
+        features_test=f_te, device=cfg.device, precision=cfg.precision,
         method_params={m: {"lra_samples": cfg.lra_samples} for m in grid.DIFFUSION_METHODS},
         lra_kwargs={"epochs": cfg.lra_epochs, "k": cfg.lra_k, "inference": cfg.lra_inference,
                     "n_samples": cfg.lra_samples,
@@ -226,7 +227,8 @@ print(f"{len(records)} cells, {sum(r['cached'] for r in records)} from the cache
 with run.timer("clean_ceiling"):
     clean_records = grid.run_lnl_grid(
         x_tr, {("clean", 0.0): clean}, ["ce"], cfg.seeds, x_test=x_te, y_test=y_test, clean_labels=clean,
-        cache_dir=cache, params=params, model=cfg.model, train_kwargs=train_kwargs, device=cfg.device)
+        cache_dir=cache, params=params, model=cfg.model, train_kwargs=train_kwargs, device=cfg.device,
+        precision=cfg.precision)
 ceiling = grid.summarize(clean_records, "test_acc")["ce"]["clean"]["0"]
 run.metrics["clean_ceiling"] = ceiling
 print(f"Standard CE, clean labels: {100 * ceiling['mean']:.2f} ± {100 * ceiling['sd']:.2f} "

@@ -62,6 +62,7 @@ seeds = None  # training seeds; accuracies and gains are means over them
 dataset = None  # digits | cifar10 | cifar100
 encoder = None  # pixels | efficientnet-lite0 | clip
 device = None  # auto | cpu | cuda
+precision = None  # fp32 | bf16 (autocast on AMX CPUs and GPUs) | auto; None: each method's default
 k = None  # SNLS neighbours (paper: 100)
 alpha = None  # SNLS trust in the given label (paper: 0.3)
 noise_kinds = None  # noise types, subset of ["cbn", "pmd"]
@@ -232,7 +233,8 @@ display(Markdown("In this run (alpha = %s):\n\n" % cfg.alpha + "\n".join(lines))
 if cfg.sweep_train:
     mks = [int(x) for x in cfg.model_k_sweep if x <= k_max]
     mas = [float(a) for a in cfg.model_alpha_sweep]
-    ce_kw = dict(seed=cfg.seeds[0], epochs=cfg.ce_epochs, hidden=cfg.ce_hidden, device=cfg.device)
+    ce_kw = dict(seed=cfg.seeds[0], epochs=cfg.ce_epochs, hidden=cfg.ce_hidden, device=cfg.device,
+                 precision=cfg.precision)
     memo = {}
 
     def soft_ce(kk, a):  # test accuracy of soft CE on SNLS(k, alpha) targets; each (k, alpha) is trained once
@@ -275,7 +277,8 @@ run.metrics["lra_inference"] = inference_name(cfg.lra_inference, cfg.lra_samples
 print("LRA-Diffusion inference:", run.metrics["lra_inference"])
 with run.timer("hosts"):
     out = experiments.compare_hosts(Xtr, label_sets, Xte, yte, hosts=cfg.hosts, seeds=cfg.seeds, k=min(cfg.k, k_max),
-                             alpha=cfg.alpha, neighbors=nbr, host_kwargs=host_kwargs, device=cfg.device)
+                             alpha=cfg.alpha, neighbors=nbr, host_kwargs=host_kwargs, device=cfg.device,
+                             precision=cfg.precision)
 run.metrics["accuracy"] = out["acc"]
 run.metrics["snls_gain"] = out["gain"]
 fig = viz_snls.gain_bars(out["acc"], title=f"{cfg.dataset} / {cfg.encoder}: test accuracy with and without SNLS")
