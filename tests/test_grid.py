@@ -115,3 +115,18 @@ def test_chapter03_helpers():
     assert len(fig.axes) == 2
     recs = [{"method": "ce", "noise": "pmd", "rate": 0.35, "seed": 0, "metrics": {"test_acc_curve": [0.5, 0.6]}}]
     assert len(plot_curves(recs).axes) == 1
+
+
+def test_lnl_cell_precision_reaches_every_learner():
+    from labnoise.grid import lnl_cell
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(int)
+    out = lnl_cell("ce", x, y, x_test=x, y_test=y, train_kwargs={"epochs": 1}, precision="bf16", device="cpu")
+    assert out["precision"] == "bf16"
+    out = lnl_cell("lra_diffusion", x, y, x_test=x, y_test=y, precision="fp32", device="cpu",
+                   lra_kwargs={"epochs": 1, "k": 2, "hidden": 8, "timesteps": 20, "ddim_steps": 2})
+    assert out["precision"] == "fp32"
+    with pytest.raises(ValueError, match="contradicts"):
+        lnl_cell("ce", x, y, x_test=x, y_test=y, train_kwargs={"precision": "fp32"}, precision="bf16")

@@ -215,3 +215,13 @@ def test_viz_panel_and_browser_headless(small):
     fig = gain_bars({"ce": {"cbn": {"0.35": {"plain": [50.0], "snls": [60.0]}}}})
     assert "+10.0" in [t.get_text() for t in fig.axes[0].texts]
     plt.close("all")
+
+
+def test_train_host_precision_is_one_setting(small):
+    from labnoise.experiments.snls import train_host
+
+    X, y = small
+    with pytest.raises(ValueError, match="contradicts"):
+        train_host("lra_diffusion", X, y, X, y, precision="fp32", lra={"precision": "bf16"}, device="cpu")
+    with pytest.raises(ValueError, match="precision"):
+        train_host("ce", X, y, X, y, precision="fp16", device="cpu")
