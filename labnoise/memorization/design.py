@@ -16,7 +16,7 @@ __all__ = ["held_out_design", "run_seed", "run_batch_orders", "subset_masks", "i
 
 # purposes of the per-run random streams (part of the seed derivation: do not renumber). Checkpoints are keyed
 # by the trainers' fingerprints: a change to the seed derivation or to the training arithmetic must bump the
-# version strings in them ("head-v2", "pixel-v1") so that old checkpoints are not reused.
+# version strings in them ("head-v3", "pixel-v1") so that old checkpoints are not reused.
 _MASK, _INIT, _PIXEL, _ORDER, _SHARED, _RUN_ORDER = 0, 1, 2, 3, 4, 5
 
 
