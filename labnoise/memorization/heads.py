@@ -91,9 +91,9 @@ class HeadTrainer:
         Seed of the shared random feature layer (``kind="random_features"`` only).
 
     ``trainer(runs, weights, seed=seed)`` trains ``len(runs)`` heads: head ``r`` is initialised from
-    ``run_seed(runs[r], seed=seed, purpose=_INIT)`` and trained on the examples where ``weights[r] == 1``, in its own batch order
-    (:func:`run_batch_orders`: a function of ``(seed, run)`` alone). Returns (len(runs), N) bool correctness against the
-    given labels. Heads are independent: a head's result does not depend on the other heads of its chunk.
+    ``run_seed(runs[r], seed=seed, purpose=_INIT)`` and trained on the examples where ``weights[r] == 1``, in its own
+    batch order (:func:`run_batch_orders`: a function of ``(seed, run)`` alone). Returns (len(runs), N) bool
+    correctness against the given labels. Heads are independent: a head's result does not depend on the other heads of its chunk.
     """
 
     def __init__(self, features, labels, num_classes=None, config: HeadConfig | None = None, device="auto",

@@ -61,8 +61,8 @@ class PixelTrainer:
     progress : bool
         A tqdm bar over each run's epochs.
 
-    Run ``r`` is trained with ``fit(..., seed=run_seed(r, seed=seed, purpose=_PIXEL))``. Bitwise determinism on a GPU additionally
-    needs ``torch.use_deterministic_algorithms(True)``.
+    Run ``r`` is trained with ``fit(..., seed=run_seed(r, seed=seed, purpose=_PIXEL))``. Bitwise determinism on a GPU
+    additionally needs ``torch.use_deterministic_algorithms(True)``.
     """
 
     def __init__(self, images, labels, num_classes=None, config: PixelConfig | None = None, device="auto",
