@@ -44,8 +44,8 @@
 # `offline` (CIFAR-10) and CLIP ViT-B/32 in `full`; the profile that produced this page is printed below.
 # Digits have no human labels, so the `smoke` profile uses a clearly labelled **stand-in** for human noise (see
 # below). The profiles differ in scale, and none is the paper's: `smoke` trains 40 random-feature heads (1,024 random
-# features) per label set for 30 epochs on digits, `offline` 300 MLP heads for 8 epochs on CIFAR-10 features, `full` 1,500 MLP heads
-# for 20 epochs on CLIP features (the paper: 1,500 ResNet34s for 80 epochs on pixels).
+# features) per label set for 30 epochs on digits, `offline` 1,000 MLP heads for 8 epochs on CIFAR-10 features,
+# `full` 1,500 MLP heads for 20 epochs on CLIP features (the paper: 1,500 ResNet34s for 80 epochs on pixels).
 #
 # The human label set is a parameter, `label_set`: CIFAR-10N `random1` (the paper's, default), `random2`,
 # `random3`, `aggre` or `worse`; for CIFAR-100 the CIFAR-100N `noisy` set. The synthetic set is always matched to
