@@ -151,7 +151,7 @@ def main():
     # issue 12's target: the 50k x 1280, k = 100 self-join in at most 10 s (judged by report.py from the rows)
     targets = [{"what": "exact kNN self-join, 50k x 1280, k = 100", "row": {"name": name, "n": 50000, "k": 100},
                 "max_seconds": 10.0} for name in ("labnoise", "labnoise-bf16")]
-    write_json(args.name, rows, title="Exact kNN self-join", quick=bool(args.quick), skipped=missing,
+    write_json(args.name, rows, title="Exact kNN self-join", compare=True, quick=bool(args.quick), skipped=missing,
                all_agree=not bad, **{"matmul_GFLOP/s_same_run": gf}, targets=targets)
     print("\n| data | method | seconds | vs sklearn | same neighbours (up to ties) |\n|---|---|---|---|---|")
     for r in rows:

@@ -6,7 +6,8 @@
 Every benchmark ``benchmarks/bench_<x>.py`` writes ``_build/bench/bench_<x>.json`` through
 ``benchmarks/_bench.write_json`` as ``{"machine": {...}, "rows": [{"name": ..., "seconds": ..., ...}], ...}``.
 This script renders one section per benchmark script (its docstring's first line, the machine it ran on, the
-rows as a table, the fastest row per data set as a sentence computed from the rows) and lists the benchmarks
+rows as a table; where the JSON says ``"compare": true``, the fastest row per data set as a sentence computed
+from the rows; each of its ``targets`` as met or not met) and lists the benchmarks
 that have no JSON yet. The pixel lane's GPU benchmark (``bench_pixels``) gets its section either way: without a
 JSON measured on a GPU the page says that no GPU was lent.
 """
@@ -62,7 +63,7 @@ def _fmt(v) -> str:
             return f"{v:,.0f}"
         if a >= 1:
             return f"{v:.2f}"
-        return f"{v:.4g}"
+        return f"{v:.5g}"   # 5 digits: a fraction such as 0.99995 must not print as 1
     if isinstance(v, int):
         return f"{v:,}" if abs(v) >= 10000 else str(v)
     if isinstance(v, (list, tuple)):
@@ -109,24 +110,27 @@ def rows_table(rows: list[dict]) -> str:
         out.append("All rows: " + "; ".join(f"{k.replace('_', ' ')} {_fmt(v)}" for k, v in const.items()) + ".\n")
     out.append("| " + " | ".join(c.replace("_", " ") for c in cols) + " |")
     out.append("|" + "---|" * len(cols))
-    for r in rows:
-        out.append("| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |")
+    floaty = {c for c in cols if any(isinstance(r.get(c), float) for r in rows)}
+    for r in rows:   # a whole number in a column of fractions (JSON writes 1.0 as 1) is shown like the others
+        out.append("| " + " | ".join(_fmt(float(r[c]) if c in floaty and type(r.get(c)) is int else r.get(c))
+                                     for c in cols) + " |")
     return "\n".join(out)
 
 
 def fastest_sentences(rows: list[dict]) -> list[str]:
-    """Per data set (the ``data`` key, if any): which row was fastest, and by how much over the slowest."""
+    """Per data set and kind of row (the ``data`` and ``kind`` keys, if any: rows of different kinds, e.g. an
+    epoch and a whole grid cell, are not compared): which row was fastest, and by how much over the slowest."""
     groups: dict = {}
     for r in rows:
         if isinstance(r.get("seconds"), (int, float)) and r["seconds"] > 0:
-            groups.setdefault(r.get("data"), []).append(r)
+            groups.setdefault((r.get("data"), r.get("kind")), []).append(r)
     out = []
-    for data, rs in groups.items():
+    for (data, kind), rs in groups.items():
         if len(rs) < 2:
             continue
         fast = min(rs, key=lambda r: r["seconds"])
         slow = max(rs, key=lambda r: r["seconds"])
-        where = f" on {data}" if data else ""
+        where = (f" ({kind} rows)" if kind else "") + (f" on {data}" if data else "")
         out.append(f"Fastest{where}: `{fast['name']}` ({_fmt(float(fast['seconds']))} s), "
                    f"{slow['seconds'] / fast['seconds']:.1f}x faster than the slowest, `{slow['name']}` "
                    f"({_fmt(float(slow['seconds']))} s), in the same run.")
@@ -165,7 +169,7 @@ def section(name: str, script: Path | None, data: dict | None) -> str:
         how = f"`python benchmarks/{name}.py`" if script is not None and script.exists() else "its script"
         return f"{head}\n\nNo JSON yet: run {how} (it writes `_build/bench/{name}.json`).\n"
     lines = [head, "", describe_machine(data.get("machine", {})), ""]
-    extra = {k: v for k, v in data.items() if k not in ("machine", "rows", "title", "targets")}
+    extra = {k: v for k, v in data.items() if k not in ("machine", "rows", "title", "targets", "compare")}
     if data.get("title"):
         lines += [f"**{data['title']}.**", ""]
     if name == "bench_pixels" and not data.get("machine", {}).get("gpu"):
@@ -173,7 +177,8 @@ def section(name: str, script: Path | None, data: dict | None) -> str:
     rows = data.get("rows") or []
     if rows:
         lines += [rows_table(rows), ""]
-        lines += [s + "\n" for s in fastest_sentences(rows)]
+        if data.get("compare"):   # the benchmark says its rows are alternatives to compare
+            lines += [s + "\n" for s in fastest_sentences(rows)]
         lines += [s + "\n" for s in target_sentences(rows, data.get("targets") or [])]
     else:
         lines += ["The JSON has no rows.", ""]

@@ -41,7 +41,7 @@ def test_page_is_generated_from_the_json_files(bench, tmp_path):
     report = _load("report")
     rows = [{"name": "labnoise", "data": "toy", "n": 50000, "k": 100, "seconds": 7.25},
             {"name": "sklearn", "data": "toy", "n": 50000, "k": 100, "seconds": 43.5}]
-    bench.write_json("bench_knn", rows, targets=[{"what": "kNN", "row": {"name": "labnoise", "n": 50000},
+    bench.write_json("bench_knn", rows, compare=True, targets=[{"what": "kNN", "row": {"name": "labnoise", "n": 50000},
                                                  "max_seconds": 10.0}])
     machine = json.loads((tmp_path / "bench_knn.json").read_text())["machine"]
     page = report.build(tmp_path)
