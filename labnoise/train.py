@@ -429,7 +429,8 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
         for b in range(steps_per_epoch):
             idx = order[b * batch_size:(b + 1) * batch_size]
             state.batch_indices = idx
-            xb = _prep(X[idx], lane, augment, aug_gen)
+            # index_select: the same rows as X[idx], gathered about 2x faster than advanced indexing on a CPU
+            xb = _prep(X.index_select(0, idx), lane, augment, aug_gen)
             with autocast(dev, prec):
                 if needs_emb:
                     pairs = [m.forward_features(xb) for m in models]
@@ -438,7 +439,7 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
                 else:
                     logits = [m(xb).float() for m in models]  # the loss is computed in float32
             state.logits = logits
-            loss = method.loss(logits, Y[idx], state)
+            loss = method.loss(logits, Y.index_select(0, idx), state)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -448,9 +449,9 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
             with torch.no_grad():
                 pred = logits[0].argmax(1)
                 loss_sum += state.loss * idx.numel()
-                hit_noisy += (pred == Yhard[idx]).sum()
+                hit_noisy += (pred == Yhard.index_select(0, idx)).sum()
                 if Yclean is not None:
-                    hit_clean += (pred == Yclean[idx]).sum()
+                    hit_clean += (pred == Yclean.index_select(0, idx)).sum()
                 seen += idx.numel()
             for h in hooks:
                 _call(h, "batch_end", state)
