@@ -28,6 +28,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
+	$(PY) benchmarks/report.py
 
 # Re-pair every notebook from its percent-script source and strip outputs.
 sync: $(STAMP)
