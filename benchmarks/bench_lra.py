@@ -74,7 +74,7 @@ def main():
     nbr = neighbor_indices(X, k, device="cpu")
     t_knn = time.perf_counter() - t
     t = time.perf_counter()
-    ours = soften(neighbor_label_freq(nbr, noisy, C), noisy, 0.3)
+    ours = soften(neighbor_label_freq(nbr, noisy, num_classes=C), noisy, alpha=0.3)
     t_ours = time.perf_counter() - t
     m = min(n, 5000)
     t = time.perf_counter()

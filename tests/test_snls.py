@@ -61,7 +61,7 @@ def test_alpha_limits(small):
     nbr = neighbor_indices(X, 10, device="cpu")
     freq = snls_targets(X, y, k=10, alpha=0.0, device="cpu")
     np.testing.assert_allclose(freq, neighbor_label_freq(nbr, y), atol=1e-7)
-    np.testing.assert_allclose(snls_targets(X, y, k=10, alpha=0.4, device="cpu"), soften(freq, y, 0.4), atol=1e-6)
+    np.testing.assert_allclose(snls_targets(X, y, k=10, alpha=0.4, device="cpu"), soften(freq, y, alpha=0.4), atol=1e-6)
 
 
 def test_precomputed_neighbors_and_determinism(small):

@@ -21,7 +21,7 @@ The targets are used (a) as soft cross-entropy targets (``labnoise.train.fit`` w
 (b) as the target of LRA-Diffusion, where the soft vector replaces the one-hot label sampled from the
 neighbours (:class:`labnoise.methods.lra_diffusion.LRADiffusion`).
 
-    >>> soft = snls_targets(features, noisy_labels, k=100, alpha=0.3)     # doctest: +SKIP
+    >>> soft = snls_targets(features, labels, k=100, alpha=0.3)     # doctest: +SKIP
     >>> soft.shape, soft.sum(1).round(6).min()                              # doctest: +SKIP
     ((50000, 10), 1.0)
 """
@@ -36,9 +36,9 @@ from ..neighbors import METRICS, neighbor_indices  # noqa: F401  (neighbor_indic
 __all__ = ["snls_targets", "neighbor_indices", "neighbor_label_freq", "soften", "soft_label_accuracy"]
 
 
-def neighbor_label_freq(neighbors, noisy_labels, num_classes: int | None = None, k: int | None = None) -> np.ndarray:
+def neighbor_label_freq(neighbors, labels, *, num_classes: int | None = None, k: int | None = None) -> np.ndarray:
     """Normalised label histogram (N, C) float32 of the first ``k`` columns of ``neighbors`` (vectorised bincount)."""
-    lab = check_labels(noisy_labels, num_classes, name="noisy_labels")
+    lab = check_labels(labels, num_classes, name="labels")
     C = check_num_classes(num_classes, lab)
     nbr = np.asarray(neighbors)
     if nbr.ndim != 2 or not np.issubdtype(nbr.dtype, np.integer):
@@ -48,32 +48,32 @@ def neighbor_label_freq(neighbors, noisy_labels, num_classes: int | None = None,
             raise ValueError(f"k={k} but neighbors has {nbr.shape[1]} columns; compute more neighbours or lower k.")
         nbr = nbr[:, :k]
     if nbr.size and (nbr.min() < 0 or nbr.max() >= lab.shape[0]):
-        raise ValueError("neighbors contains indices outside the label array; they must index noisy_labels.")
+        raise ValueError("neighbors contains indices outside the label array; they must index labels.")
     n, kk = nbr.shape
     flat = (np.arange(n, dtype=np.int64)[:, None] * C + lab[nbr]).ravel()
     counts = np.bincount(flat, minlength=n * C).reshape(n, C)
     return (counts / np.float32(kk)).astype(np.float32)
 
 
-def soften(freq, noisy_labels, alpha: float = 0.3) -> np.ndarray:
-    """``(1 - alpha) * freq + alpha * onehot(noisy_labels)`` as float32 (rows of ``freq`` must sum to 1)."""
+def soften(freq, labels, *, alpha: float = 0.3) -> np.ndarray:
+    """``(1 - alpha) * freq + alpha * onehot(labels)`` as float32 (rows of ``freq`` must sum to 1)."""
     freq = np.asarray(freq, dtype=np.float32)
-    lab = check_labels(noisy_labels, freq.shape[1], name="noisy_labels", length=freq.shape[0])
+    lab = check_labels(labels, freq.shape[1], name="labels", length=freq.shape[0])
     a = _check_alpha(alpha)
     out = (1.0 - a) * freq
     out[np.arange(len(lab)), lab] += a
     return out.astype(np.float32)
 
 
-def snls_targets(features, noisy_labels, k: int = 100, alpha: float = 0.3, include_self: bool = True,
-                 metric: str = "euclidean", num_classes: int | None = None, device="auto", *,
+def snls_targets(features, labels, *, k: int = 100, alpha: float = 0.3, include_self: bool = True,
+                 metric: str = "euclidean", num_classes: int | None = None, device="auto",
                  neighbors=None, progress: bool = False) -> np.ndarray:
     """SNLS soft labels (N, C) float32: ``(1 - alpha) * freq_k + alpha * onehot(y)``; rows sum to 1.
 
     Parameters
     ----------
     features : (N, D) frozen encoder features (un-normalised; the public code used CLIP ViT-L/14).
-    noisy_labels : (N,) the given (noisy) labels.
+    labels : (N,) the given (possibly noisy) labels.
     k : neighbours whose labels form the histogram (paper: 100).
     alpha : trust in the given label, in [0, 1] (paper: 0.3). ``alpha = 1`` returns the one-hot labels.
     include_self : the example counts among its own ``k`` neighbours (public code: True).
@@ -86,7 +86,7 @@ def snls_targets(features, noisy_labels, k: int = 100, alpha: float = 0.3, inclu
     progress : tqdm bar for the kNN search.
     """
     X = check_features(features)
-    lab = check_labels(noisy_labels, num_classes, name="noisy_labels", length=X.shape[0])
+    lab = check_labels(labels, num_classes, name="labels", length=X.shape[0])
     C = check_num_classes(num_classes, lab)
     a = _check_alpha(alpha)
     check_choice(metric, METRICS, name="metric")
@@ -101,8 +101,8 @@ def snls_targets(features, noisy_labels, k: int = 100, alpha: float = 0.3, inclu
         if nbr.ndim != 2 or nbr.shape[0] != X.shape[0] or nbr.shape[1] < k:
             raise ValueError(f"neighbors must have shape (N, >= k) = ({X.shape[0]}, >= {k}), got {nbr.shape}; "
                              "compute it with neighbor_indices(features, k).")
-    freq = neighbor_label_freq(nbr, lab, C, k=int(k))
-    return soften(freq, lab, a)
+    freq = neighbor_label_freq(nbr, lab, num_classes=C, k=int(k))
+    return soften(freq, lab, alpha=a)
 
 
 # ---------------------------------------------------------------------------------------------- internals
@@ -117,19 +117,19 @@ def _check_alpha(alpha) -> float:
 
 
 # ---------------------------------------------------------------------------------------- experiment helpers
-def soft_label_accuracy(neighbors, noisy_labels, clean_labels, ks, alphas,
+def soft_label_accuracy(neighbors, labels, clean_labels, ks, alphas,
                         num_classes: int | None = None) -> np.ndarray:
     """Accuracy (%) of ``argmax soft(i)`` against the clean labels on a (len(ks), len(alphas)) grid.
 
     One neighbour table (N, >= max(ks)) serves the whole grid (each k uses its first k columns). Ties in the
     argmax go to the lowest class index (numpy's argmax).
     """
-    lab = check_labels(noisy_labels, num_classes, name="noisy_labels")
+    lab = check_labels(labels, num_classes, name="labels")
     C = check_num_classes(num_classes, lab)
     clean = check_labels(clean_labels, C, name="clean_labels", length=lab.shape[0])
     out = np.empty((len(ks), len(alphas)))
     for i, k in enumerate(ks):            # a loop over grid points; examples are vectorised
-        freq = neighbor_label_freq(neighbors, lab, C, k=int(k))
+        freq = neighbor_label_freq(neighbors, lab, num_classes=C, k=int(k))
         for j, a in enumerate(alphas):
-            out[i, j] = 100.0 * np.mean(soften(freq, lab, a).argmax(1) == clean)
+            out[i, j] = 100.0 * np.mean(soften(freq, lab, alpha=a).argmax(1) == clean)
     return out

@@ -39,8 +39,8 @@ def neighbour_panel(images, index: int, neighbors, noisy_labels, clean_labels, c
     clean = np.asarray(clean_labels)
     C = len(classes)
     nb = np.asarray(neighbors)[index, :k]
-    freq = neighbor_label_freq(nb[None, :], noisy, C)[0]
-    soft = soften(freq[None, :], noisy[[index]], alpha)[0]
+    freq = neighbor_label_freq(nb[None, :], noisy, num_classes=C)[0]
+    soft = soften(freq[None, :], noisy[[index]], alpha=alpha)[0]
     rows = int(np.ceil(k / ncols))
     fig = plt.figure(figsize=(max(ncols * size + 6.0, 10.0), max(rows * size + 1.2, 3.4)))
     gs = fig.add_gridspec(rows, ncols + 12)
