@@ -18,18 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from labnoise.results import _cpu_model  # noqa: E402  (the one /proc/cpuinfo reader; results.json uses it too)
+
 #: where the JSON tables go (``LABNOISE_BENCH_DIR`` overrides it, e.g. in tests)
 BENCH_DIR = Path(os.environ.get("LABNOISE_BENCH_DIR", ROOT / "_build" / "bench"))
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _cpu_flags() -> list[str]:

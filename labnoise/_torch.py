@@ -94,6 +94,18 @@ def resolve_precision(precision: str, device, *, allowed=("auto", "fp32", "bf16"
     return "fp32"
 
 
+def with_precision(kwargs: dict | None, precision: str | None, *, name: str) -> dict:
+    """A copy of a learner's ``kwargs`` with ``precision`` set; ``None`` leaves it as it is. A different
+    ``kwargs["precision"]`` is refused (``name`` says which dictionary it came from)."""
+    kw = dict(kwargs or {})
+    if precision is not None:
+        if kw.get("precision", precision) != precision:
+            raise ValueError(f"precision={precision!r} contradicts {name}['precision']={kw['precision']!r}; "
+                             "pass one of them.")
+        kw["precision"] = precision
+    return kw
+
+
 @functools.lru_cache(maxsize=1)
 def cpu_has_bf16() -> bool:
     """Whether this CPU has native bf16 matrix units (AVX512-BF16 / AMX) that oneDNN uses."""

@@ -26,6 +26,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ._io import save_json
+from ._torch import with_precision
 
 __all__ = ["run_grid", "summarize", "format_table", "cell_path", "rate_key", "to_frame"]
 
@@ -195,12 +196,7 @@ def lnl_cell(method: str, x, labels, *, x_test, y_test, clean_labels=None, rate=
         x = x if features is None else features
         x_test = x_test if features_test is None else features_test
         from .methods.snls import snls_targets
-        kw = dict(lra_kwargs or {})
-        if precision is not None:
-            if kw.get("precision", precision) != precision:
-                raise ValueError(f"precision={precision!r} contradicts lra_kwargs['precision']="
-                                 f"{kw['precision']!r}; pass one of them.")
-            kw["precision"] = precision
+        kw = with_precision(lra_kwargs, precision, name="lra_kwargs")
         k = int(kw.get("k", 10))
         nb = None if neighbors is None else neighbors[:, :max(k, 1)]
         lra = LRADiffusion(seed=seed, device=device, progress=False, **kw)
@@ -219,12 +215,7 @@ def lnl_cell(method: str, x, labels, *, x_test, y_test, clean_labels=None, rate=
     from .methods import get_method
     from .train import fit
     m = get_method(method, noise_rate=rate) if method.startswith("coteaching") else get_method(method)
-    tkw = dict(train_kwargs or {})
-    if precision is not None:
-        if tkw.get("precision", precision) != precision:
-            raise ValueError(f"precision={precision!r} contradicts train_kwargs['precision']="
-                             f"{tkw['precision']!r}; pass one of them.")
-        tkw["precision"] = precision
+    tkw = with_precision(train_kwargs, precision, name="train_kwargs")
     res = fit(model, x, labels, method=m, x_test=x_test, y_test=y_test, clean_labels=clean_labels, seed=seed,
               device=device, progress=False, **tkw)
     out = {"test_acc": res.final["test_acc"], "seconds": round(time.perf_counter() - t0, 2),

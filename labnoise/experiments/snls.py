@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._torch import with_precision
 from .._validation import check_choice, check_features, check_labels
 from ..methods.snls import snls_targets
 from ..neighbors import neighbor_indices
@@ -59,14 +60,9 @@ def train_host(host: str, train_features, targets, test_features, test_labels, *
         return 100.0 * float(np.mean(res.predict_proba(b, device=device).argmax(1) == yte))
     from ..methods.lra_diffusion import LRADiffusion
 
-    kw = dict(lra or {})
+    kw = with_precision(lra, precision, name="lra")
     kw.setdefault("epochs", epochs)
     kw.setdefault("batch_size", batch_size)
-    if precision is not None:
-        if kw.get("precision", precision) != precision:
-            raise ValueError(f"precision={precision!r} contradicts lra['precision']={kw['precision']!r}; "
-                             "pass one of them.")
-        kw["precision"] = precision
     model = LRADiffusion(seed=seed, device=device, progress=progress, **kw)
     if t.ndim == 1 and neighbors is not None:
         model.fit(Xtr, t, neighbors=neighbors)
