@@ -94,7 +94,7 @@ def main(argv=None) -> int:
 def _cluster_options(p) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="run the chapter's independent units (grid cells, memorization chunks) on a Dask "
+                   help="run the chapter's independent units (grid cells, memorization chunks, detector runs) on a Dask "
                         "LocalCluster of N processes; same results as without (needs labnoise[cluster])")
     g.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="join a running Dask scheduler instead (e.g. one started with dask-jobqueue)")

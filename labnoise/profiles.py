@@ -130,15 +130,16 @@ CHAPTERS: dict[str, dict[str, dict]] = {
         common=("encoder", "device", "seeds", "data_root"),
         smoke={"settings": ["digits/sym-0.6", "digits/asym-0.3", "digits/inst-0.4"], "epochs": 10,
                "encoder_epochs": 10, "encoder_lr": 0.0001, "cores_epochs": 9, "cl_epochs": 5,
-               "gammas": [0.05, 0.1, 0.2], "seeds": [0], "threads": 1},
+               "gammas": [0.05, 0.1, 0.2], "seeds": [0], "threads": 1, "precision": "auto"},
         offline={"settings": ["cifar10/sym-0.6", "cifar10/asym-0.3", "cifar10/inst-0.4", "cifar10n/aggre",
                               "cifar10n/worse"], "epochs": 20, "encoder_epochs": 15, "encoder_lr": 1e-5,
-                 "cores_epochs": 9, "cl_epochs": 10, "gammas": [0.05, 0.1, 0.2], "seeds": [0], "threads": 1},
+                 "cores_epochs": 9, "cl_epochs": 10, "gammas": [0.05, 0.1, 0.2], "seeds": [0, 1, 2], "threads": 1,
+                 "precision": "bf16"},
         full={"settings": ["cifar10/sym-0.6", "cifar10/asym-0.3", "cifar10/inst-0.4", "cifar10n/aggre",
                            "cifar10n/worse", "cifar100/sym-0.6", "cifar100/asym-0.3", "cifar100/inst-0.4",
                            "cifar100n/noisy"], "epochs": 20, "encoder_epochs": 15, "encoder_lr": 1e-5,
               "cores_epochs": 9, "cl_epochs": 10, "gammas": [0.05, 0.1, 0.2, 0.3], "seeds": [0, 1, 2],
-              "threads": None}),
+              "threads": None, "precision": "auto"}),
     # ---- 07_beyond -------------------------------------------------------------------------------------------
     # The detectors' own settings are chapter 06's (one source of truth); 07 picks which detectors, how many
     # examples and seeds. optional_encoders run only where their features are already cached (CLIP weights).

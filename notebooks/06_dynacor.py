@@ -78,7 +78,8 @@ simifeat_variant = None  # SimiFeat: rank1 | mv
 aum_percentile = None  # AUM: percentile of the threshold examples' AUM (paper: 99)
 map_points = None  # examples in the 2-D encoder map
 figure_examples = None  # sign sequences shown per group
-threads = None  # torch CPU threads (None: torch default)
+precision = None  # detector training precision: fp32 | bf16 | auto (bf16 where the CPU or GPU has it)
+threads = None  # torch CPU threads per run (None: torch default)
 device = None  # auto | cpu | cuda
 
 # %% tags=["remove-cell"]
@@ -143,28 +144,39 @@ with run.timer("features"):
 # then runs once per seed.
 
 # %%
-runs = {}
-rates = {}
+labelled, rates = {}, {}
+for s in cfg.settings:
+    x, xf, clean0, K = feats[DATASET_OF[s.split("/")[0]]]
+    *labelled[s], rates[s] = detect.setting_labels(s, clean0, x, num_classes=K, seed=cfg.noise_seed,
+                                                   root=cfg.data_root)
+s0, sd0 = cfg.settings[0], cfg.seeds[0]
+units = [{"data": DATASET_OF[s.split("/")[0]], "labels": labelled[s][0], "clean_labels": labelled[s][1],
+          "seed": sd, "map_points": cfg.map_points if (s, sd) == (s0, sd0) else 0}
+         for s in cfg.settings for sd in cfg.seeds]
+# the corruption-rate sweep (further below) on the first setting: its DynaCor runs go out with the comparison's
+sweep_gammas = [g for g in cfg.gammas if float(g) != float(cfg.corruption_rate)] if "dynacor" in cfg.methods else []
+units += [{**units[0], "seed": sd, "map_points": 0, "methods": ["dynacor"],
+           "options": {"dynacor": {"corruption_rate": g}}} for g in sweep_gammas for sd in cfg.seeds]
 with run.timer("detectors"), warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
-    for s in cfg.settings:
-        x, xf, clean0, K = feats[DATASET_OF[s.split("/")[0]]]
-        y, clean, rates[s] = detect.setting_labels(s, clean0, x, num_classes=K, seed=cfg.noise_seed,
-                                                           root=cfg.data_root)
-        for sd in cfg.seeds:
-            runs[s, sd] = detect.compare(y, x, clean, methods=cfg.methods, options=opts, seed=sd,
-                                         flipped_features=xf,
-                                         map_points=cfg.map_points if (s, sd) == (cfg.settings[0], cfg.seeds[0]) else 0)
-            runs[s, sd]["_labels"] = (y, clean)
-        print(s, f"realised noise {rates[s]:.3f}:",
-              {m: round(runs[s, cfg.seeds[0]][m]["f1"], 3) for m in cfg.methods})
+    out = detect.compare_many({k: v[:2] for k, v in feats.items()}, units, methods=cfg.methods, options=opts,
+                              threads=cfg.threads, progress=True)
+runs = {}
+for (s, sd), r in zip([(s, sd) for s in cfg.settings for sd in cfg.seeds], out):
+    runs[s, sd] = {**r, "_labels": labelled[s]}
+sweep_runs = {(g, sd): r["dynacor"]["f1"] for (g, sd), r in
+              zip([(g, sd) for g in sweep_gammas for sd in cfg.seeds], out[len(cfg.settings) * len(cfg.seeds):])}
+for s in cfg.settings:
+    print(s, f"realised noise {rates[s]:.3f}:", {m: round(runs[s, sd0][m]["f1"], 3) for m in cfg.methods})
 
 f1 = {m: {s: detect.summarise([runs[s, sd][m]["f1"] for sd in cfg.seeds]) for s in cfg.settings}
       for m in cfg.methods}
 avg_f1 = {m: float(np.mean([f1[m][s]["mean"] for s in cfg.settings])) for m in cfg.methods}
 seconds = {m: float(np.mean([runs[s, sd][m]["seconds"] for s in cfg.settings for sd in cfg.seeds]))
            for m in cfg.methods}
-run.metrics.update({"f1": f1, "avg_f1": avg_f1, "seconds_per_run": seconds,
+flagged = {m: {s: float(np.mean([runs[s, sd][m]["result"].is_noisy.mean() for sd in cfg.seeds]))
+               for s in cfg.settings} for m in cfg.methods}
+run.metrics.update({"f1": f1, "avg_f1": avg_f1, "seconds_per_run": seconds, "flagged_fraction": flagged,
                     "realised_noise_rate": rates, "encoder": cfg.encoder})
 
 # %%
@@ -186,6 +198,16 @@ display(Markdown(f"**F1 (%) of the noisy-label detection, {cfg.encoder} features
                  "paper's; the paper's averages over its Table 1 are "
                  + ", ".join(f"{LABEL[m].split(' (')[0]} {v:.1f}" for m, v in detect.PAPER_AVERAGE.items())
                  + ".\n\n" + head + rows + paper))
+
+# %% [markdown]
+# A detector can reach a high recall by flagging nearly everything, so here is the share of originals each one
+# flags beside the share that is truly noisy (a flagged share far above the noise rate means low precision).
+
+# %%
+display(Markdown("| method | " + " | ".join(cfg.settings) + " |\n|---|" + "---|" * len(cfg.settings) + "\n"
+                 + "| truly noisy | " + " | ".join(f"{100 * rates[s]:.1f}" for s in cfg.settings) + " |\n"
+                 + "".join(f"| {LABEL[m]} | " + " | ".join(f"{100 * flagged[m][s]:.1f}" for s in cfg.settings)
+                           + " |\n" for m in cfg.methods)))
 
 # %% [markdown]
 # ## The paper's claim: DynaCor's average F1 is above every baseline's
@@ -212,7 +234,6 @@ if "dynacor" in cfg.methods and baselines:
 # wins), for truly clean originals, truly noisy originals and corrupted copies of the first setting.
 
 # %%
-s0, sd0 = cfg.settings[0], cfg.seeds[0]
 dres = runs[s0, sd0]["dynacor"]["result"] if "dynacor" in cfg.methods else None
 if dres is not None:
     y0, c0 = runs[s0, sd0]["_labels"]
@@ -340,18 +361,9 @@ sweep = {}
 if "dynacor" in cfg.methods:
     x, xf, clean0, K = feats[DATASET_OF[s0.split("/")[0]]]
     y0, c0 = runs[s0, sd0]["_labels"]
-    with run.timer("gamma_sweep"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        for g in cfg.gammas:
-            vals = []
-            for sd in cfg.seeds:
-                if float(g) == float(cfg.corruption_rate):  # the comparison's own run
-                    vals.append(runs[s0, sd]["dynacor"]["f1"])
-                    continue
-                r = detect.find_noisy(y0, x, method="dynacor", seed=sd, flipped_features=xf,
-                                      **{**opts["dynacor"], "corruption_rate": g})
-                vals.append(detect.f1_noisy(r.is_noisy, y0, c0))
-            sweep[str(g)] = detect.summarise(vals)
+    for g in cfg.gammas:  # the runs themselves went out with the comparison
+        sweep[str(g)] = detect.summarise([runs[s0, sd]["dynacor"]["f1"] if float(g) == float(cfg.corruption_rate)
+                                          else sweep_runs[g, sd] for sd in cfg.seeds])
     fig, ax = plt.subplots(figsize=(5, 3.2))
     gs = [float(g) for g in sweep]
     ax.errorbar(gs, [100 * v["mean"] for v in sweep.values()],

@@ -98,3 +98,31 @@ def test_memorization_chunks_on_a_local_cluster_equal_sequential(cloudpickle_thi
     assert par.correct.tobytes() == seq.correct.tobytes()
     assert par.memorization.tobytes() == seq.memorization.tobytes()
     assert len(list(tmp_path.rglob("chunk-*.npz"))) == 3          # each worker checkpointed its chunk
+
+
+def test_detector_runs_on_a_local_cluster_equal_sequential(cloudpickle_this_module):
+    """Chapter 06's comparison units (every detector, including cleanlab's, whose own process pool cannot start
+    inside a Dask worker) return the same masks and scores on two workers as in this process."""
+    from labnoise import noise
+    from labnoise.detect import compare_many
+
+    rng = np.random.default_rng(0)
+    clean = rng.integers(0, 3, 240)
+    x = (rng.normal(size=(240, 6)) + 4 * np.eye(3, 6)[clean]).astype(np.float32)
+    xf = (x + 0.05 * rng.normal(size=x.shape)).astype(np.float32)
+    y = noise.symmetric(clean, 0.3, num_classes=3, seed=0).noisy_labels
+    opts = {"dynacor": dict(epochs=4, encoder_epochs=2, hidden=(16, 16), precision="fp32"),
+            "aum": dict(epochs=4, hidden=(16,), precision="fp32"),
+            "confident": dict(epochs=2, folds=2, hidden=(16,), precision="fp32"), "simifeat": {}}
+    units = [{"data": "toy", "labels": y, "clean_labels": clean, "seed": s} for s in (0, 1)]
+    units.append({**units[0], "methods": ["dynacor"], "options": {"dynacor": {"corruption_rate": 0.2}}})
+    kw = dict(methods=["dynacor", "aum", "confident", "simifeat"], options=opts, threads=1)
+    seq = compare_many({"toy": (x, xf)}, units, **kw)
+    par = compare_many({"toy": (x, xf)}, units, workers=2, **kw)
+    assert [sorted(r) for r in par] == [sorted(r) for r in seq] and sorted(par[2]) == ["dynacor"]
+    for a, b in zip(seq, par):
+        for m in a:
+            assert a[m]["result"].is_noisy.tobytes() == b[m]["result"].is_noisy.tobytes()
+            assert np.array_equal(a[m]["result"].score, b[m]["result"].score, equal_nan=True)
+    with pytest.raises(ValueError, match="names data 'other'"):
+        compare_many({"toy": (x, xf)}, [{**units[0], "data": "other"}], **kw)

@@ -7,7 +7,7 @@ import numpy as np
 
 from .metrics import f1_noisy, precision_recall_noisy
 
-__all__ = ["compare", "detector_options", "PAPER_TABLE1", "PAPER_AVERAGE", "summarise", "parse_setting",
+__all__ = ["compare", "compare_many", "detector_options", "PAPER_TABLE1", "PAPER_AVERAGE", "summarise", "parse_setting",
            "setting_labels"]
 
 #: The DynaCor paper's Table 1 (CLIP ViT-B/32 + MLP), DynaCor's F1 in %, per setting.
@@ -63,6 +63,49 @@ def compare(labels, features, clean_labels, *, methods, options=None, seed: int 
         out[m] = {"result": res, "f1": f1_noisy(res.is_noisy, labels, clean_labels), "precision": p, "recall": r,
                   "seconds": time.perf_counter() - t}
     return out
+
+
+def _compare_unit(data, methods, options, threads, unit):
+    if threads:
+        import torch
+        torch.set_num_threads(int(threads))
+    x, xf = data[unit["data"]]
+    opts = {m: {**options.get(m, {}), **unit.get("options", {}).get(m, {})} for m in unit.get("methods", methods)}
+    return compare(unit["labels"], x, unit["clean_labels"], methods=unit.get("methods", methods), options=opts,
+                   seed=unit["seed"], flipped_features=xf, map_points=unit.get("map_points", 0))
+
+
+def compare_many(features, units, *, methods, options=None, threads=None, workers=None, scheduler=None,
+                 progress: bool = False) -> list[dict]:
+    """:func:`compare` for each of ``units``, in this process or on a Dask cluster
+    (:func:`labnoise.parallel.map_units`: ``workers=N``, ``scheduler=ADDRESS`` or ``labnoise run --workers N``).
+
+    Parameters
+    ----------
+    features : dict
+        ``{name: (features, flipped_features)}``, sent once to each worker (not once per unit).
+    units : list of dict
+        Each ``{"data": name, "labels", "clean_labels", "seed"}``, optionally ``"map_points"``, ``"methods"``
+        (default ``methods``) and ``"options"`` (``{method: {option: value}}`` laid over ``options``).
+    threads : int, optional
+        torch CPU threads inside each unit (a worker process does not inherit the caller's setting).
+
+    Every unit is seeded by its own ``seed``, so a cluster run returns what the sequential run returns, in the
+    order of ``units``.
+    """
+    from functools import partial
+
+    from ..parallel import map_units
+
+    units = list(units)
+    for i, u in enumerate(units):
+        missing = {"data", "labels", "clean_labels", "seed"} - set(u)
+        if missing:
+            raise ValueError(f"unit {i} lacks {sorted(missing)}; each unit needs data, labels, clean_labels, seed.")
+        if u["data"] not in features:
+            raise ValueError(f"unit {i} names data {u['data']!r}, not one of {sorted(features)}.")
+    fn = partial(_compare_unit, dict(features), list(methods), dict(options or {}), threads)
+    return map_units(fn, units, workers=workers, scheduler=scheduler, desc="detector runs", progress=progress)
 
 
 def summarise(values) -> dict:

@@ -76,7 +76,9 @@ def confident_learning(labels, features, *, num_classes=None, seed: int = 0, fol
     pp = np.clip(pred_probs, 1e-12, None)
     pp = pp / pp.sum(1, keepdims=True)
     t0 = time.perf_counter()
-    flagged = find_label_issues(y, pp, filter_by=filter_by)
+    # n_jobs=1: cleanlab's own process pool cannot start inside a Dask worker (a daemon process), and the
+    # result does not depend on it
+    flagged = find_label_issues(y, pp, filter_by=filter_by, n_jobs=1)
     timings["cleanlab"] = time.perf_counter() - t0
     score = 1.0 - pp[np.arange(y.size), y]
     return DetectionResult(is_noisy=np.asarray(flagged, bool), score=score, method="confident",
