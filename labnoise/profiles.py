@@ -69,7 +69,7 @@ CHAPTERS: dict[str, dict[str, dict]] = {
     # ---- 03_pmd_vs_cbn ---------------------------------------------------------------------------------------
     "03_pmd_vs_cbn": _per_profile(
         {"methods": ["ce", "gce", "coteaching+", "plc", "lra_diffusion", "lra_snls"], "noises": ["pmd", "cbn"],
-         "rates": [0.35, 0.7], "optimizer": "sgd", "weight_decay": 0.0005, "use_reference": True,
+         "rates": [0.35, 0.7], "optimizer": "sgd", "weight_decay": 0.0005, "use_reference": "auto",
          "pmd_kind": "I", "noise_seed": 0, "lra_k": 10, "lra_inference": "zero", "lra_samples": 10,
          "snls_alpha": 0.3},
         smoke={"lane": "features", "model": "mlp", "hidden": [256], "epochs": 15, "batch_size": 64, "lr": 0.05,
@@ -84,7 +84,7 @@ CHAPTERS: dict[str, dict[str, dict]] = {
     # ---- 04_snls ---------------------------------------------------------------------------------------------
     "04_snls": _per_profile(
         {"seed": 0, "k": 100, "alpha": 0.3, "noise_kinds": ["cbn", "pmd"], "rates": [0.35, 0.7],
-         "reference_labels": "auto", "alpha_sweep": [0.0, 0.1, 0.3, 0.5, 0.7, 1.0], "sweep_train": True,
+         "use_reference": "auto", "alpha_sweep": [0.0, 0.1, 0.3, 0.5, 0.7, 1.0], "sweep_train": True,
          "hosts": ["ce", "lra_diffusion"], "lra_k": 10, "lra_inference": "zero", "lra_samples": 1,
          "lra_avg_samples": [1, 5, 10],
          "panel_k": 100, "browser": True},
@@ -245,7 +245,7 @@ def check_data_choices(cfg: dict, *, chapter: str = "this chapter") -> None:
     """Raise one ValueError naming the parameter, its value and the values it may take, for every data choice
     of ``cfg`` that the package does not know: ``dataset``, ``encoder`` / ``encoders``, ``seed`` / ``seeds``,
     ``rate`` / ``rates`` / ``sym_rates`` / ``asym_rates``, ``noises`` / ``noise_kinds``, ``pmd_kind``, ``label_set``,
-    ``human_set`` / ``annotators`` (07), ``settings`` (06), ``use_reference`` / ``reference_labels``.
+    ``human_set`` / ``annotators`` (07), ``settings`` (06), ``use_reference`` (03, 04, 07).
     :func:`config` calls it, so a chapter fails in its first cell."""
     get = cfg.get
     if "dataset" in cfg and get("dataset") not in DATASETS:
@@ -288,10 +288,10 @@ def check_data_choices(cfg: dict, *, chapter: str = "this chapter") -> None:
         if v not in allowed:
             raise _bad(chapter, "label_set", v, f"expected a human label set of {get('dataset')}: one of "
                                                 f"{', '.join(allowed)}")
-    if "use_reference" in cfg and not isinstance(get("use_reference"), bool):
-        raise _bad(chapter, "use_reference", get("use_reference"), "expected True or False")
-    if "reference_labels" in cfg and get("reference_labels") not in ("auto", True, False):
-        raise _bad(chapter, "reference_labels", get("reference_labels"), "expected 'auto', True or False")
+    if "use_reference" in cfg and not (get("use_reference") == "auto" or isinstance(get("use_reference"), bool)):
+        raise _bad(chapter, "use_reference", get("use_reference"),
+                   "expected 'auto' (the paper's released files when present), True (require them) or False "
+                   "(generate the noise)")
     if "rate" in cfg:
         _check_rates(chapter, "rate", [get("rate")])
     if "pmd_kind" in cfg:

@@ -77,7 +77,7 @@ lr = None  # peak learning rate (cosine schedule)
 optimizer = None  # sgd | adam
 weight_decay = None  # weight decay
 augment = None  # None | crop_flip (pixel lane)
-use_reference = None  # use the paper's released label files when present (CIFAR)
+use_reference = None  # "auto": the paper's released CIFAR label files when present | True (require them) | False (generate)
 pmd_kind = None  # PMD noise type I/II/III when PMD is generated here
 noise_seed = None  # seed of generated noise (fixed across training seeds, like a released file)
 lra_epochs = None  # LRA-Diffusion training epochs
@@ -162,7 +162,7 @@ run.metrics["data"] = {"dataset": ds.name, "n_train": int(len(clean)), "n_test":
 # %%
 with run.timer("label_sets"):
     sets = make_label_sets(cfg.dataset, f_tr, clean, kinds=cfg.noises, rates=cfg.rates, seed=cfg.noise_seed,
-                           reference="auto" if cfg.use_reference else False, pmd_kind=cfg.pmd_kind,
+                           reference=cfg.use_reference, pmd_kind=cfg.pmd_kind,
                            root=cfg.data_root, tsne_cache=True, device=cfg.device)
 label_sets, noise_summary, source = sets.pairs(), sets.summaries(), sets.source
 print("noise source:", source)

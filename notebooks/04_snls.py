@@ -67,7 +67,7 @@ k = None  # SNLS neighbours (paper: 100)
 alpha = None  # SNLS trust in the given label (paper: 0.3)
 noise_kinds = None  # noise types, subset of ["cbn", "pmd"]
 rates = None  # noise rates, e.g. [0.35, 0.70]
-reference_labels = None  # "auto": the paper's released CIFAR label files when present | True | False (generate)
+use_reference = None  # "auto": the paper's released CIFAR label files when present | True (require them) | False (generate)
 k_sweep = None  # values of k in the sweeps
 alpha_sweep = None  # values of alpha in the sweeps
 sweep_train = None  # also train soft-CE models across k and alpha (first noise set)
@@ -134,7 +134,7 @@ print(f"{len(clean)} training / {len(yte)} test images, {Xtr.shape[1]}-d feature
 
 with run.timer("label_sets"):
     sets = make_label_sets(cfg.dataset, Xtr, clean, kinds=cfg.noise_kinds, rates=cfg.rates, seed=cfg.seed,
-                           reference=cfg.reference_labels, root=cfg.data_root, tsne_cache=True, device=cfg.device)
+                           reference=cfg.use_reference, root=cfg.data_root, tsne_cache=True, device=cfg.device)
 label_sets, sources = sets.labels, sets.sources
 run.metrics["label_sets"] = {kd: {r: {"realised_rate": round(float(np.mean(y != clean)), 4), "source": sources[kd][r]}
                                   for r, y in by.items()} for kd, by in label_sets.items()}

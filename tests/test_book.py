@@ -68,7 +68,7 @@ def test_from_parameters_takes_the_cells_values_and_the_profile_defaults_for_non
     ("seeds", [0.5], "integer"),
     ("seeds", [], "non-empty"),
     ("noises", ["sym"], "['pmd', 'cbn']"),
-    ("use_reference", "yes", "True or False"),
+    ("use_reference", "yes", "'auto' (the paper's released files when present), True"),
 ])
 def test_a_bad_data_choice_fails_in_the_first_cell_naming_the_parameter(name, value, expect):
     from labnoise import profiles
@@ -81,7 +81,8 @@ def test_a_bad_data_choice_fails_in_the_first_cell_naming_the_parameter(name, va
 @pytest.mark.parametrize("chapter, name, value", [
     ("01_memorization", "label_set", "random4"),
     ("04_snls", "noise_kinds", ["pmd", "uniform"]),
-    ("04_snls", "reference_labels", "maybe"),
+    ("04_snls", "use_reference", "maybe"),
+    ("07_beyond", "use_reference", 1),
     ("05_lend", "sym_rates", [1.5]),
     ("06_dynacor", "settings", ["cifar10/sym"]),
     ("06_dynacor", "settings", ["cifar10n/noisy"]),

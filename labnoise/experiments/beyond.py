@@ -47,13 +47,14 @@ def thin_to_rate(labels, clean_labels, rate: float, *, seed: int = 0) -> np.ndar
 
 
 def detection_label_sets(dataset: str, features, clean_labels, *, rate: float = 0.35, human: str = "auto",
-                         match_human_rate: bool = True, use_reference: bool = True, seed: int = 0,
+                         match_human_rate: bool = True, use_reference: str | bool = True, seed: int = 0,
                          num_classes: int | None = None, pmd_epochs: int | None = None, tsne_cache=True, root=None,
                          progress: bool = False) -> dict:
     """``{kind: {"labels", "clean_labels", "realised_rate", "source"}}`` for kind in :data:`NOISE_KINDS`.
 
     CBN and PMD come from :func:`labnoise.experiments.label_sets.make_label_sets` (chapters 03-04's builder).
-    cifar10 (``use_reference``): CBN and PMD are the seed paper's released files at ``rate`` 0.35 or 0.70
+    cifar10 with ``use_reference`` True (require the files) or ``"auto"`` (use them when the data root has
+    them): CBN and PMD are the seed paper's released files at ``rate`` 0.35 or 0.70
     (clean = its ``given`` labels, checked identical to CIFAR-10's); human = the CIFAR-10N set ``human`` (``"auto"``:
     the one whose rate is closest to ``rate``), thinned to ``rate`` by :func:`thin_to_rate` when
     ``match_human_rate`` and the set is noisier. Otherwise (digits, or ``use_reference=False``): CBN on a
@@ -69,7 +70,14 @@ def detection_label_sets(dataset: str, features, clean_labels, *, rate: float = 
     clean = check_labels(clean_labels, num_classes, length=X.shape[0], name="clean_labels")
     rate = check_rate(rate)
     K = int(num_classes or clean.max() + 1)
-    ref = dataset == "cifar10" and use_reference
+    if not (use_reference == "auto" or isinstance(use_reference, bool)):
+        raise ValueError(f"use_reference must be 'auto', True or False, got {use_reference!r}.")
+    if use_reference == "auto":
+        from .. import data as _data
+
+        ref = dataset == "cifar10" and _data.has_files("reference", root)
+    else:
+        ref = dataset == "cifar10" and use_reference is True
     if ref:  # fetched where downloads are allowed; otherwise one DataNotFoundError names the missing file
         from .. import data as _data
         from ..registry import FILES

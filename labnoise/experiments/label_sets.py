@@ -62,7 +62,7 @@ class LabelSets:
 def _reference_available(dataset, reference, root) -> bool:
     from .. import data
 
-    if reference not in ("auto", True, False):
+    if not (reference == "auto" or isinstance(reference, bool)):
         raise ValueError(f"reference must be 'auto', True or False, got {reference!r}.")
     if reference is False:
         return False
