@@ -55,7 +55,7 @@ blob_points = None  # points of the toy 2-D blob (Fig 5)
 blob_rate = None  # noise rate of the toy example
 blob_n = None  # CBN sub-centres per class on the toy example (the radius is solved for the rate)
 r_start = None  # starting radius of the CBN calibration, in map units (the paper used r 2)
-explorer_ns = None  # values of n drawn in the static rate-vs-radius figure
+explorer_ns = None  # values of n in the rate-vs-radius figure and on the explorer's n slider
 device = None  # auto | cpu | cuda (the PMD classifier)
 
 # %% tags=["remove-cell"]
@@ -240,9 +240,11 @@ else:
 # %% [markdown]
 # ## Explore n and r
 #
-# The noise rate grows with both the number of sub-centres and the radius. The static figure shows the realised
-# rate against `r` for several `n` on this chapter's map (the dashed lines are 35% and 70%); with a live
-# kernel the explorer below it redraws the map and the rate as you move the sliders.
+# The noise rate grows with both the number of sub-centres and the radius. The figure shows the realised rate
+# against `r` for several `n` on this chapter's map (the dashed lines are the target rates). In the explorer
+# below it, the sliders pick one `n` and one radius of that grid (every third one) and the map shows which
+# points flip. Its results were computed by the library's CBN code when the page was built, so it works on the
+# static page as well as in a notebook.
 
 # %%
 ns = [n for n in cfg.explorer_ns if n <= int(np.bincount(y).min())]
@@ -253,9 +255,8 @@ run.metrics["rate_grid"] = {"ns": ns, "rs": [round(float(v), 4) for v in rs[::10
                             "rates": np.round(grid[:, ::10], 4).tolist()}
 
 # %%
-explorer = vn.cbn_explorer(m, y, seed=cfg.seed, classes=ds.classes)
-if explorer is not None:
-    display(explorer)
+display(vn.cbn_explorer_html(m, y, ns, rs[::3], seed=cfg.seed, classes=ds.classes, start_rate=cfg.rates[0],
+                             about=f"t-SNE of the {cfg.encoder} features of {cfg.dataset}, this run"))
 
 # %%
 run.save()

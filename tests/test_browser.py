@@ -95,3 +95,23 @@ def test_every_page_in_a_real_browser(smoke_book, server, browser):
                 problems.append(f"{page}: Colab link does not open notebooks/{chapter}.ipynb: {bad[0]}")
         browser.save_screenshot(str(shots / (page.replace("/", "__").replace(".html", ".png"))))
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_cbn_explorer_runs_on_the_static_page(smoke_book, server, browser):
+    """Chapter 02's explorer needs no kernel: on the built page its canvas is drawn, and moving the r slider (an
+    ``input`` event, as a reader's drag sends) changes the stated noise rate."""
+    browser.get(f"{server}/notebooks/02_cluster_based_noise.html")
+    state = browser.execute_script("""
+        var root = document.querySelector('.labnoise-cbn-explorer');
+        if (!root) { return null; }
+        var r = root.querySelector('input.cbn-r'), rate = root.querySelector('.cbn-rate');
+        var c = root.querySelector('canvas.cbn-canvas');
+        var px = c ? c.getContext('2d').getImageData(0, 0, c.width, c.height).data : [];
+        var inked = 0;
+        for (var i = 3; i < px.length; i += 4) { if (px[i] > 0) { inked++; } }
+        function set(v) { r.value = v; r.dispatchEvent(new Event('input', {bubbles: true})); return rate.textContent; }
+        return {ready: root.getAttribute('data-ready'), inked: inked, low: set(r.min), high: set(r.max)};""")
+    assert state is not None, "no CBN explorer (.labnoise-cbn-explorer) on chapter 02's page"
+    assert state["ready"] == "1" and state["inked"] > 0, state
+    assert "0.0% of all" in state["low"] and state["high"] != state["low"], state

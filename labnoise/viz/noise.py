@@ -1,7 +1,9 @@
-"""Figures and the interactive explorer of chapter 02 (cluster-based noise).
+"""Figures and the interactive explorers of chapter 02 (cluster-based noise).
 
-Every function returns a matplotlib figure (the explorer returns an ipywidgets widget, or None without
-ipywidgets), so a chapter cell stays one call per figure.
+Every function returns a matplotlib figure, so a chapter cell stays one call per figure; the two explorers are
+:func:`cbn_explorer_html` (self-contained HTML + JavaScript with the CBN results precomputed on an ``(n, r)``
+grid: works in a static page such as the built book) and :func:`cbn_explorer` (ipywidgets, any ``(n, r)``, needs
+a live kernel).
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import numpy as np
 from . import heatmaps, scatter_map
 
 __all__ = ["noise_panels", "algorithm_steps", "transition_panels", "targets_per_class_bars", "rate_grid_figure",
-           "cbn_explorer", "summary_table", "top_flips"]
+           "cbn_explorer", "cbn_explorer_html", "summary_table", "top_flips"]
 
 
 def _plt():
@@ -171,7 +173,7 @@ def cbn_explorer(map_2d, labels, seed: int = 0, n_max: int | None = None, r_max:
                  classes=None):
     """An ipywidgets explorer: sliders for ``n`` and ``r`` -> the live noise rate and the map with the
     flipped points. Returns the widget (display it), or None when ipywidgets is not installed. Needs a live
-    kernel; the rendered book shows :func:`rate_grid_figure` instead."""
+    kernel (any ``n`` and ``r``, the whole map); a static page needs :func:`cbn_explorer_html` instead."""
     try:
         import ipywidgets as w
     except ImportError:  # pragma: no cover
@@ -206,6 +208,210 @@ def cbn_explorer(map_2d, labels, seed: int = 0, n_max: int | None = None, r_max:
     r_slider = w.FloatSlider(value=r_max / 4, min=0.0, max=r_max, step=r_max / 100, description="r")
     w.interactive_output(draw, {"n": n_slider, "r": r_slider})
     return w.VBox([w.HBox([n_slider, r_slider]), out])
+
+
+_EXPLORER_JS = r"""
+(function () {
+  var root = document.getElementById("__ID__");
+  var dataEl = document.getElementById("__ID__-data");
+  if (!root || !dataEl || root.getAttribute("data-ready")) { return; }
+  root.setAttribute("data-ready", "1");
+  var D = JSON.parse(dataEl.textContent);
+  var q = function (cls) { return root.querySelector("." + cls); };
+  var nIn = q("cbn-n"), rIn = q("cbn-r"), nOut = q("cbn-n-value"), rOut = q("cbn-r-value");
+  var discIn = q("cbn-discs"), rateEl = q("cbn-rate"), canvas = q("cbn-canvas");
+  var ctx = canvas.getContext("2d");
+  var P = D.labels.length, C = D.colors.length, masks = {};
+  function mask(i, j) {  // the flip bitset of cell (i, j), bit k = subsample point k (little-endian bytes)
+    var key = i + "," + j;
+    if (!masks[key]) {
+      var s = atob(D.masks[i][j]), m = new Uint8Array(P);
+      for (var k = 0; k < P; k++) { m[k] = (s.charCodeAt(k >> 3) >> (k & 7)) & 1; }
+      masks[key] = m;
+    }
+    return masks[key];
+  }
+  function pct(x) { return (100 * x).toFixed(1) + "%"; }
+  function draw() {
+    var i = +nIn.value, j = +rIn.value, n = D.ns[i], r = D.rs[j];
+    nOut.textContent = String(n);
+    rOut.textContent = r.toFixed(D.rDigits);
+    var dpr = window.devicePixelRatio || 1, W = D.size;
+    canvas.width = Math.round(W * dpr); canvas.height = Math.round(W * dpr);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, W, W);
+    var pad = 8, S = W - 2 * pad, Q = D.quant;
+    var X = function (u) { return pad + S * u / Q; }, Y = function (v) { return pad + S * (1 - v / Q); };
+    var m = mask(i, j), xy = D.xy, k, c;
+    ctx.globalAlpha = 0.35;
+    for (k = 0; k < P; k++) {
+      if (m[k]) { continue; }
+      ctx.fillStyle = D.colors[D.labels[k]];
+      ctx.fillRect(X(xy[2 * k]) - 1.5, Y(xy[2 * k + 1]) - 1.5, 3, 3);
+    }
+    if (discIn.checked && r > 0) {
+      ctx.globalAlpha = 0.55; ctx.lineWidth = 0.8;
+      var rad = S * r / D.span;
+      for (c = 0; c < C; c++) {
+        var sc = D.subs[c], shown = Math.min(n, sc.length / 2);
+        ctx.strokeStyle = D.colors[c];
+        for (k = 0; k < shown; k++) {
+          ctx.beginPath(); ctx.arc(X(sc[2 * k]), Y(sc[2 * k + 1]), rad, 0, 2 * Math.PI); ctx.stroke();
+        }
+      }
+    }
+    ctx.globalAlpha = 1.0; ctx.lineWidth = 0.9; ctx.strokeStyle = "#000";
+    var drawn = 0;
+    for (k = 0; k < P; k++) {
+      if (!m[k]) { continue; }
+      drawn++;
+      ctx.beginPath(); ctx.arc(X(xy[2 * k]), Y(xy[2 * k + 1]), 2.8, 0, 2 * Math.PI);
+      ctx.fillStyle = D.colors[D.newLabels[k]]; ctx.fill(); ctx.stroke();
+    }
+    var capped = "";
+    if (discIn.checked && n > D.discsPerClass) {
+      capped = " (discs: the first " + D.discsPerClass + " of " + n + " per class drawn)";
+    }
+    rateEl.textContent = "n = " + n + ", r = " + r.toFixed(D.rDigits) + ": " + pct(D.counts[i][j] / D.total) +
+      " of all " + D.total.toLocaleString("en-US") + " labels flipped; " + drawn + " of the " + P.toLocaleString("en-US") +
+      " drawn points" + capped;
+  }
+  nIn.addEventListener("input", draw);
+  rIn.addEventListener("input", draw);
+  discIn.addEventListener("change", draw);
+  draw();
+})();
+"""
+
+
+def cbn_explorer_html(map_2d, labels, ns, rs, seed: int = 0, *, classes=None, max_points: int = 1500,
+                      start_rate: float | None = None, max_discs: int = 4000, size: int = 460,
+                      subsample_seed: int | None = None, element_id: str | None = None, about: str | None = None):
+    """A self-contained HTML + JavaScript CBN explorer that works in a static page (the built book) as well as
+    in Jupyter: two range sliders pick ``n`` from ``ns`` and ``r`` from ``rs``; a canvas draws a seeded random
+    subsample of at most ``max_points`` map points coloured by clean class, the flipped ones filled with their
+    new label's colour and ringed in black, and (optionally) the sub-centres' radius-``r`` discs; a line states
+    the realised noise rate of the *whole* data set for that cell.
+
+    Nothing is computed in the browser: for every ``(n, r)`` cell the flips come from
+    :class:`labnoise.noise.cbn.CBNState` (the state :func:`labnoise.noise.cbn` uses, same ``seed`` -> same
+    sub-centres), the count of flipped labels over all points and the subsample's flip mask (a base64 bitset)
+    are embedded as JSON. No external script, style sheet or image is referenced. Every call gets its own
+    element id (``element_id`` overrides it), so several explorers can share a page.
+
+    ``about`` names the map in the caption (e.g. the run's data set and encoder). ``start_rate``: the sliders
+    start at the cell whose rate is closest to it (default: the middle cell). ``subsample_seed`` (default
+    ``seed``) seeds the choice of the drawn points. ``max_discs`` bounds the number of embedded sub-centres (per
+    class the first ``max_discs // C``; the sub-centres for ``n`` are a prefix of those for ``n + 1``).
+    Returns an :class:`IPython.display.HTML` object (``.data`` is the HTML string)."""
+    import base64
+    import html as html_mod
+    import json
+    import uuid
+
+    from IPython.display import HTML
+
+    from .._validation import check_features, check_labels, check_num_classes, rng as make_rng
+    from ..noise.cbn import CBNState
+
+    # every check runs before anything is computed
+    y = check_labels(labels)
+    m = check_features(map_2d, name="map_2d", length=y.shape[0])
+    if m.shape[1] != 2:
+        raise ValueError(f"map_2d must be a 2-D map with 2 columns, got shape {m.shape}.")
+    C = check_num_classes(int(y.max()) + 1, y)
+    counts_per_class = np.bincount(y, minlength=C)
+    if (counts_per_class == 0).any():
+        raise ValueError(f"every class needs at least one point; classes "
+                         f"{np.flatnonzero(counts_per_class == 0).tolist()} are empty.")
+    smallest = int(counts_per_class.min())
+    ns = [int(n) for n in ns]
+    if not ns or any(not 1 <= n <= smallest for n in ns) or len(set(ns)) != len(ns):
+        raise ValueError(f"ns must be distinct integers in [1, {smallest}] (the smallest class has {smallest} "
+                         f"points), got {ns}.")
+    rs = np.asarray(rs, dtype=np.float64).ravel()
+    if rs.size == 0 or not np.isfinite(rs).all() or (rs < 0).any() or (np.diff(rs) <= 0).any():
+        raise ValueError("rs must be a non-empty increasing sequence of non-negative radii (map units).")
+    if classes is not None and len(classes) != C:
+        raise ValueError(f"classes has {len(classes)} names but the labels describe {C} classes.")
+    if int(max_points) < 1:
+        raise ValueError(f"max_points must be >= 1, got {max_points!r}.")
+    ns = sorted(ns)
+    N = y.shape[0]
+
+    state = CBNState(m, y, C, seed)
+    P = min(int(max_points), N)
+    sub = np.sort(make_rng(seed if subsample_seed is None else subsample_seed).choice(N, P, replace=False))
+    counts, masks = [], []
+    for n in ns:
+        d = state.dmin(n)
+        d_sorted = np.sort(d)
+        counts.append(np.searchsorted(d_sorted, rs, side="left").tolist())  # number of points with d < r
+        masks.append([base64.b64encode(np.packbits(d[sub] < r, bitorder="little").tobytes()).decode("ascii")
+                      for r in rs])
+    counts = np.asarray(counts)
+
+    quant = 10000
+    lo = m.min(0).astype(np.float64)
+    span = float((m.max(0) - lo).max()) or 1.0
+    off = lo - 0.5 * (span - (m.max(0) - lo))   # centre the shorter axis
+
+    def q(points):
+        return np.clip(np.round((points - off) / span * quant), 0, quant).astype(int).ravel().tolist()
+
+    per_class = max(1, min(max(ns), int(max_discs) // C))
+    subs = [q(m[mem[:per_class]]) for mem in state.members]
+    r_step = float(np.min(np.diff(rs))) if rs.size > 1 else float(rs[0] or 1.0)
+    r_digits = int(min(6, max(2, -np.floor(np.log10(r_step)) + 1))) if r_step > 0 else 2
+    if start_rate is None:
+        i0, j0 = len(ns) // 2, rs.size // 2
+    else:
+        i0, j0 = np.unravel_index(int(np.argmin(np.abs(counts / N - float(start_rate)))), counts.shape)
+    colors = ["#%02x%02x%02x" % tuple(int(round(255 * v)) for v in col[:3]) for col in _colors(C)]
+    names = [str(c) for c in range(C)] if classes is None else [str(c) for c in classes]
+    payload = {"ns": ns, "rs": [float(r) for r in rs], "counts": counts.tolist(), "total": int(N), "masks": masks,
+               "subsample": sub.tolist(), "xy": q(m[sub]), "labels": y[sub].tolist(),
+               "newLabels": state.nearest_other[sub].tolist(), "subs": subs, "discsPerClass": per_class,
+               "colors": colors, "quant": quant, "span": span, "size": int(size), "rDigits": r_digits,
+               "seed": None if seed is None else int(seed)}
+    eid = element_id or f"labnoise-cbn-{uuid.uuid4().hex[:12]}"
+    data = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
+
+    n0, r0 = ns[i0], float(rs[j0])
+    legend = " ".join(f'<span style="white-space:nowrap"><span style="display:inline-block;width:9px;height:9px;'
+                      f'background:{col};margin-right:3px"></span>{html_mod.escape(nm)}</span>'
+                      for col, nm in zip(colors, names))
+    sub_text = (f"all {N:,} points" if P == N else
+                f"a uniform random subsample of {P:,} of the {N:,} points (seed "
+                f"{seed if subsample_seed is None else subsample_seed})")
+    which = "this map" if about is None else f"this map ({about})"
+    caption = (f"Precomputed, not live: labnoise's CBN code (Algorithm 1, sub-centre seed {seed}) was run on {which} "
+               f"for every n in {{{', '.join(map(str, ns))}}} and {rs.size} radii r from {rs[0]:.{r_digits}f} "
+               f"to {rs[-1]:.{r_digits}f} map units; the page only looks the results up. The rate is that of all "
+               f"{N:,} labels; the canvas draws {sub_text}, coloured by clean class, flipped points filled with "
+               f"their new label's colour and ringed in black; circles are the radius-r discs around the "
+               f"sub-centres (taken from all points).")
+    label_style = 'style="margin-right:14px;white-space:nowrap"'
+    out = f"""<div id="{eid}" class="labnoise-cbn-explorer" style="font-family:sans-serif;font-size:13px;\
+max-width:{int(size) + 40}px;margin:0.5em 0">
+<div class="cbn-controls" style="margin-bottom:4px">
+<label {label_style}>n <input type="range" class="cbn-n" min="0" max="{len(ns) - 1}" step="1" value="{i0}" \
+aria-label="n, sub-centres per class"> <output class="cbn-n-value">{n0}</output></label>
+<label {label_style}>r <input type="range" class="cbn-r" min="0" max="{rs.size - 1}" step="1" value="{j0}" \
+aria-label="r, radius in map units"> <output class="cbn-r-value">{r0:.{r_digits}f}</output></label>
+<label style="white-space:nowrap"><input type="checkbox" class="cbn-discs" checked> discs</label>
+</div>
+<canvas class="cbn-canvas" width="{int(size)}" height="{int(size)}" style="width:{int(size)}px;max-width:100%;\
+border:1px solid #ccc" role="img" aria-label="CBN on the t-SNE map"></canvas>
+<div class="cbn-rate" style="font-weight:bold;margin:4px 0">n = {n0}, r = {r0:.{r_digits}f}: \
+{100 * counts[i0, j0] / N:.1f}% of all {N:,} labels flipped</div>
+<div class="cbn-legend" style="font-size:11px;line-height:1.6">{legend}</div>
+<div class="cbn-caption" style="font-size:11px;color:#555;margin-top:4px">{html_mod.escape(caption)}</div>
+</div>
+<script type="application/json" id="{eid}-data">{data}</script>
+<script>{_EXPLORER_JS.replace("__ID__", eid)}</script>
+"""
+    return HTML(out)
 
 
 def top_flips(results: dict, classes=None, k: int = 5):
