@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _plt, show_image
+from . import FONT, MAX_WIDTH, _plt, panel_grid, show_image, style_axes
 
 __all__ = ["neighbour_panel", "sweep_plot", "gain_bars", "neighbour_browser"]
 
@@ -22,6 +22,10 @@ def neighbour_panel(images, index: int, neighbors, noisy_labels, clean_labels, c
                     alpha: float = 0.3, ncols: int = 20, size: float = 0.55, title: str | None = None):
     """Fig. 6 analog: image ``index``, its first ``k`` neighbours and the resulting soft label.
 
+    Layout: the image and the label bars (neighbour histogram, given label, SNLS soft label) on top, the
+    neighbours below in rows of ``ncols`` across the figure's width, framed green when their given label is the
+    image's true class, red otherwise (a caption says so, also under a custom ``title``).
+
     Parameters
     ----------
     images : (N, H, W, C) uint8 training images (same order as the labels).
@@ -30,7 +34,8 @@ def neighbour_panel(images, index: int, neighbors, noisy_labels, clean_labels, c
     noisy_labels, clean_labels : given and true labels (N,).
     classes : class names.
     k, alpha : SNLS settings used for the histogram and soft label.
-    ncols, size : neighbour-grid columns and thumbnail size (inches).
+    ncols, size : neighbour-grid columns and the largest thumbnail size (inches); thumbnails shrink so that the
+        figure is at most :data:`labnoise.viz.MAX_WIDTH` wide.
     """
     from ..methods.snls import neighbor_label_freq, soften
 
@@ -41,21 +46,28 @@ def neighbour_panel(images, index: int, neighbors, noisy_labels, clean_labels, c
     nb = np.asarray(neighbors)[index, :k]
     freq = neighbor_label_freq(nb[None, :], noisy, num_classes=C)[0]
     soft = soften(freq[None, :], noisy[[index]], alpha=alpha)[0]
-    rows = int(np.ceil(k / ncols))
-    fig = plt.figure(figsize=(max(ncols * size + 6.0, 10.0), max(rows * size + 1.2, 3.4)))
-    gs = fig.add_gridspec(rows, ncols + 12)
-    ax0 = fig.add_subplot(gs[:, :3])
+    rows = int(np.ceil(len(nb) / ncols))
+    # every length below is in inches; the axes are placed explicitly (no tight_layout: 100 thumbnails)
+    W = min(MAX_WIDTH, max(ncols * size, 8.5))
+    s = min(size, W / ncols)                      # thumbnail cell (frame + gap)
+    gap = 0.12 * s
+    H_sup, H_cap, H_grid = 0.5, 0.4, rows * s
+    H_bars = max(2.6, 0.24 * C + 0.9)             # bar chart incl. its x tick labels
+    H = H_sup + H_bars + H_cap + H_grid + 0.1
+    fig = plt.figure(figsize=(W, H))
+
+    def rect(x, y, w, h):                         # inches from the bottom-left corner -> figure fraction
+        return [x / W, y / H, w / W, h / H]
+
+    y_top = 0.1 + H_grid + H_cap                  # bottom of the top band
+    img = min(H_bars - 0.9, 2.3)                  # the image, under its three-line title
+    ax0 = fig.add_axes(rect(0.15, y_top + 0.35, img, img))
     show_image(ax0, images[index])
-    ax0.set_title(f"#{index}\ngiven: {classes[noisy[index]]}\ntrue: {classes[clean[index]]}", fontsize=9,
-                  color=_OK if noisy[index] == clean[index] else _BAD)
-    for j, n in enumerate(nb):
-        ax = fig.add_subplot(gs[j // ncols, 3 + j % ncols])
-        show_image(ax, images[n])
-        col = _OK if noisy[n] == clean[index] else _BAD
-        for sp in ax.spines.values():
-            sp.set_edgecolor(col)
-            sp.set_linewidth(2.0)
-    axb = fig.add_subplot(gs[:, ncols + 4:])
+    ax0.set_title(f"#{index}\ngiven: {classes[noisy[index]]}\ntrue: {classes[clean[index]]}",
+                  fontsize=FONT["label"], color=_OK if noisy[index] == clean[index] else _BAD)
+    bars_x = 0.15 + img + 0.35 + 0.11 * max(len(str(c)) for c in classes) + 0.1   # room for the class names
+    legend_w = 2.7
+    axb = fig.add_axes(rect(bars_x, y_top + 0.4, max(1.5, W - bars_x - legend_w - 0.1), H_bars - 0.5))
     x = np.arange(C)
     w = 0.27
     onehot = np.eye(C)[noisy[index]]
@@ -63,14 +75,26 @@ def neighbour_panel(images, index: int, neighbors, noisy_labels, clean_labels, c
     axb.barh(x, onehot, w, label="given label", color="#bbbbbb")
     axb.barh(x + w, soft, w, label=f"SNLS soft label (alpha={alpha})", color="#4575b4")
     axb.set_yticks(x)
-    axb.set_yticklabels(classes, fontsize=8)
+    axb.set_yticklabels(classes)
     axb.invert_yaxis()
     axb.set_xlim(0, 1)
-    axb.tick_params(axis="x", labelsize=8)
+    style_axes(axb)
     axb.get_yticklabels()[clean[index]].set_fontweight("bold")
-    axb.legend(fontsize=7, loc="lower right")
-    fig.suptitle(title or f"{k} nearest neighbours (frame green = labelled as the true class "
-                          f"'{classes[clean[index]]}', red = another label)", fontsize=10)
+    axb.legend(fontsize=FONT["legend"], loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False,
+               title="bold class = true class", title_fontsize=FONT["legend"])
+    for j, n in enumerate(nb):
+        r, c = divmod(j, ncols)
+        ax = fig.add_axes(rect(c * s + gap / 2, 0.1 + (rows - 1 - r) * s + gap / 2, s - gap, s - gap))
+        show_image(ax, images[n])
+        col = _OK if noisy[n] == clean[index] else _BAD
+        for sp in ax.spines.values():
+            sp.set_edgecolor(col)
+            sp.set_linewidth(2.0)
+    fig.text(0.5, (0.1 + H_grid + 0.12) / H, f"its {len(nb)} nearest neighbours: frame green = labelled as the true "
+             f"class '{classes[clean[index]]}', red = another label", ha="center", va="bottom",
+             fontsize=FONT["label"])
+    fig.suptitle(title or f"image #{index} and its {len(nb)} nearest neighbours (SNLS, k={k}, alpha={alpha})",
+                 fontsize=FONT["suptitle"], y=1 - 0.12 / H, va="top")
     return fig
 
 
@@ -88,22 +112,22 @@ def sweep_plot(values, curves: dict, *, xlabel: str, ylabel: str = "accuracy (%)
             ax.axhline(reference[name], ls="--", lw=0.8, color=f"C{i}")
     if logx:
         ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel, fontsize=FONT["label"])
+    ax.set_ylabel(ylabel, fontsize=FONT["label"])
+    style_axes(ax)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=FONT["title"])
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=FONT["legend"])
     return fig
 
 
 def gain_bars(acc: dict, *, title: str | None = None):
-    """Grouped bars from :func:`labnoise.experiments.snls.compare_hosts`' ``acc``: one panel per host, a pair of bars
-    (plain, +SNLS; mean over seeds) per noise set."""
-    plt = _plt()
+    """Grouped bars from :func:`labnoise.experiments.snls.compare_hosts`' ``acc``: one panel per host (two per
+    row), a pair of bars (plain, +SNLS; mean over seeds) per noise set, one legend under the panels."""
     hosts = list(acc)
-    fig, axes = plt.subplots(1, len(hosts), figsize=(5.2 * len(hosts), 3.6), squeeze=False)
-    for ax, h in zip(axes[0], hosts):
+    fig, axes, ncols = panel_grid(len(hosts), 5.2, 3.6, max_cols=2, extra_h=0.7 if title else 0.4)
+    for i, (ax, h) in enumerate(zip(axes, hosts)):
         names, plain, snls = [], [], []
         for noise, by_rate in acc[h].items():
             items = by_rate.items() if isinstance(by_rate, dict) and "plain" not in by_rate else [("", by_rate)]
@@ -115,16 +139,21 @@ def gain_bars(acc: dict, *, title: str | None = None):
         ax.bar(x - 0.2, plain, 0.4, label="given labels", color="#bbbbbb")
         ax.bar(x + 0.2, snls, 0.4, label="SNLS targets", color="#4575b4")
         for xi, p, s in zip(x, plain, snls):
-            ax.text(xi + 0.2, s + 0.5, f"{s - p:+.1f}", ha="center", va="bottom", fontsize=8)
+            ax.text(xi + 0.2, s + 0.5, f"{s - p:+.1f}", ha="center", va="bottom", fontsize=FONT["annotation"])
         ax.set_xticks(x)
-        ax.set_xticklabels(names, fontsize=8)
-        ax.set_ylabel("test accuracy (%)")
-        ax.set_title({"ce": "cross-entropy (MLP head)", "lra_diffusion": "LRA-Diffusion"}.get(h, h), fontsize=10)
+        ax.set_xticklabels(names)
+        style_axes(ax)
+        if i % ncols == 0:
+            ax.set_ylabel("test accuracy (%)", fontsize=FONT["label"])
+        ax.set_title({"ce": "cross-entropy (MLP head)", "lra_diffusion": "LRA-Diffusion"}.get(h, h),
+                     fontsize=FONT["title"])
         ax.set_ylim(0, 100)
-        ax.legend(fontsize=8, loc="upper right")
+        ax.spines[["top", "right"]].set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
     if title:
-        fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+        fig.suptitle(title, fontsize=FONT["suptitle"])
+    fig.tight_layout(rect=(0, 0.35 / fig.get_figheight(), 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=FONT["legend"])
     return fig
 
 
