@@ -158,6 +158,34 @@ def _section_01(m):
     return out
 
 
+def _section_02(m):
+    cbn, pmd = m.get("cbn") or {}, m.get("pmd") or {}
+    if not cbn or not pmd:
+        return []
+    ref = m.get("reference") or {}
+    out = ["How concentrated the flips are: mean number of target classes a class's wrong labels go to, and the "
+           "share of them on each class's top two targets (ours generated on this run's t-SNE map; in brackets the "
+           "seed paper's released label files, where the data root has them):", "",
+           "| noise | rate | realised (%) | targets per class | top-2 share (%) |", "|---|---|---|---|---|"]
+
+    def cell(d, key, pc=False):
+        v = d.get(key)
+        return "–" if v is None else (_pc(v) if pc else f"{v:.1f}")
+
+    for kind, by in (("CBN", cbn), ("PMD", pmd)):
+        for r, d in by.items():
+            rd = (ref.get(kind.lower()) or {}).get(r, {})
+            out.append(f"| {kind} | {r} | {cell(d, 'realised_rate', True)} | {cell(d, 'targets_per_class_mean')}"
+                       + (f" ({cell(rd, 'targets_per_class_mean')})" if rd else "")
+                       + f" | {cell(d, 'top2_share', True)}" + (f" ({cell(rd, 'top2_share', True)})" if rd else "")
+                       + " |")
+    verdict = m.get("cbn_more_concentrated") or {}
+    if verdict:
+        out += ["", "CBN's flips more concentrated than PMD's (fewer targets per class and a larger top-2 share): "
+                + ", ".join(f"rate {r} {'yes' if v.get('holds') else 'no'}" for r, v in verdict.items()) + "."]
+    return out
+
+
 def _section_03(m):
     table = m.get("table")
     if not table:
@@ -243,6 +271,11 @@ def _section_06(m):
         out.append(f"| {meth} | " + " | ".join(_pc(by.get(s, {}).get("mean")) for s in settings)
                    + f" | {_pc((m.get('avg_f1') or {}).get(meth))} | {PAPER_AVERAGE.get(meth, '–')} |")
     out.append("| paper: DynaCor | " + " | ".join(str(PAPER_TABLE1.get(s, "–")) for s in settings) + " | – | – |")
+    claim = m.get("claim_dynacor_above_every_baseline")
+    if claim:
+        out += ["", f"The paper's claim (DynaCor's average F1 above every baseline's) "
+                f"{'holds' if claim.get('holds') else 'does not hold'} here: DynaCor {_pc(claim.get('dynacor'))}%, "
+                f"the best baseline ({claim.get('best_baseline')}) {_pc(claim.get('best_baseline_f1'))}%."]
     return out
 
 
@@ -271,7 +304,7 @@ def _section_07(m):
     return out
 
 
-_SECTIONS = {"00": _section_00, "01": _section_01, "03": _section_03, "04": _section_04, "05": _section_05,
+_SECTIONS = {"00": _section_00, "01": _section_01, "02": _section_02, "03": _section_03, "04": _section_04, "05": _section_05,
              "06": _section_06, "07": _section_07}
 
 

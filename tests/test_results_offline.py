@@ -180,3 +180,21 @@ def test_load_other_results_reads_same_profile_files_only(tmp_path):
                                     exclude="07_beyond")
     assert list(got) == ["03_pmd_vs_cbn"]
     assert beyond.load_other_results(None, tmp_path / "x.json", profile="smoke", exclude="07_beyond") == {}
+
+
+def test_glance_sections_of_02_and_06_are_read_from_the_metrics():
+    from labnoise.glance import _section_02, _section_06
+
+    d = lambda rate, t, s: {"realised_rate": rate, "targets_per_class_mean": t, "top2_share": s}  # noqa: E731
+    m02 = {"cbn": {"0.35": d(0.3512, 6.3, 0.93)}, "pmd": {"0.35": d(0.35, 9.0, 0.67)},
+           "reference": {"cbn": {"0.35": d(0.349, 4.2, 0.925)}},
+           "cbn_more_concentrated": {"0.35": {"holds": False}}}
+    text = "\n".join(_section_02(m02))
+    assert "| CBN | 0.35 | 35.1 | 6.3 (4.2) | 93.0 (92.5) |" in text and "| PMD | 0.35 | 35.0 | 9.0 | 67.0 |" in text
+    assert "rate 0.35 no." in text and _section_02({}) == []
+    m06 = {"f1": {"dynacor": {"cifar10/sym-0.6": {"mean": 0.412}}, "aum": {"cifar10/sym-0.6": {"mean": 0.75}}},
+           "avg_f1": {"dynacor": 0.412, "aum": 0.75},
+           "claim_dynacor_above_every_baseline": {"holds": False, "dynacor": 0.412, "best_baseline": "aum",
+                                                  "best_baseline_f1": 0.75}}
+    text = "\n".join(_section_06(m06))
+    assert "does not hold here: DynaCor 41.2%, the best baseline (aum) 75.0%." in text and "| 98.0 |" in text
