@@ -100,6 +100,7 @@ import torch
 from IPython.display import Markdown, display
 
 from labnoise import data, features, noise, profiles, results
+from labnoise.viz import FONT, panel_grid
 from labnoise.methods import get_method
 from labnoise.methods.lend import LabelMonitor, dilute_labels
 from labnoise.train import fit
@@ -141,12 +142,12 @@ with run.timer("toy"):
     path = dilute_labels(tx, tyn, 4, k=cfg.lend_k, gamma=cfg.lend_gamma, alpha=cfg.lend_alpha,
                          steps=max(toy_steps), return_path=True)
     toy_acc = {t: float((path[t].argmax(1).numpy() == ty).mean()) for t in toy_steps}
-fig, axes = plt.subplots(1, len(toy_steps), figsize=(3 * len(toy_steps), 3.1))
+fig, axes, _ = panel_grid(len(toy_steps), 3.2, 3.2, max_cols=3, extra_h=0.4)
 for ax, t in zip(axes, toy_steps):
     ax.scatter(tx[:, 0], tx[:, 1], c=path[t].argmax(1).numpy(), cmap="tab10", vmin=0, vmax=9, s=9)
-    ax.set_title(f"T = {t}: label acc {toy_acc[t]:.2f}", fontsize=9)
+    ax.set_title(f"T = {t}: label acc {toy_acc[t]:.2f}", fontsize=FONT["title"])
     ax.set_xticks([]), ax.set_yticks([]), ax.set_aspect("equal")
-fig.suptitle("argmax of the diluted labels Z(T) (T = 0: the given noisy labels)", fontsize=10)
+fig.suptitle("argmax of the diluted labels Z(T) (T = 0: the given noisy labels)", fontsize=FONT["suptitle"])
 plt.tight_layout()
 plt.show()
 run.metrics["toy"] = {"label_acc_by_steps": {str(t): a for t, a in toy_acc.items()}, "rate": 0.4}
@@ -253,16 +254,17 @@ run.metrics["test_acc_curves"] = curves
 # ### Test accuracy against epoch
 
 # %%
-fig, axes = plt.subplots(1, len(settings), figsize=(4.2 * len(settings), 3.4), squeeze=False)
-for ax, (kind, r) in zip(axes[0], settings):
+fig, axes, _ = panel_grid(len(settings), 3.4, 2.9, max_cols=3, extra_h=0.5, sharey=True)
+for ax, (kind, r) in zip(axes, settings):
     for name in cfg.methods:
         ax.plot(np.arange(1, cfg.epochs + 1), curves[name][kind][str(r)], label=NAMES[name],
                 lw=2.2 if name == "lend" else 1.2)
-    ax.set_title(f"{kind} {r:.0%}", fontsize=10)
+    ax.set_title(f"{kind} {r:.0%}", fontsize=FONT["title"])
     ax.set_xlabel("epoch")
-axes[0][0].set_ylabel("test accuracy")
-axes[0][-1].legend(fontsize=8)
-plt.tight_layout()
+axes[0].set_ylabel("test accuracy")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=len(cfg.methods), fontsize=FONT["legend"],
+           frameon=False)
+plt.tight_layout(rect=(0, 0.07, 1, 1))
 plt.show()
 
 # %% [markdown]
@@ -310,8 +312,8 @@ display(Markdown(
 # %%
 dil_acc, pred_acc = {}, {}
 if "lend" in cfg.methods:
-    fig, axes = plt.subplots(1, len(settings), figsize=(4.2 * len(settings), 3.2), squeeze=False)
-    for ax, (kind, r) in zip(axes[0], settings):
+    fig, axes, _ = panel_grid(len(settings), 3.4, 2.9, max_cols=3, extra_h=0.5, sharey=True)
+    for ax, (kind, r) in zip(axes, settings):
         d, p = curve("lend", kind, r, "diluted_label_acc"), curve("lend", kind, r, "predicted_label_acc")
         dil_acc.setdefault(kind, {})[str(r)] = d.tolist()
         pred_acc.setdefault(kind, {})[str(r)] = p.tolist()
@@ -319,11 +321,12 @@ if "lend" in cfg.methods:
         ax.plot(ep, d, label="diluted labels (LEND store)")
         ax.plot(ep, p, label="model's predicted labels")
         ax.axhline(1 - label_sets[(kind, r)].realised_rate, ls="--", c="grey", lw=1, label="given labels")
-        ax.set_title(f"{kind} {r:.0%}", fontsize=10)
+        ax.set_title(f"{kind} {r:.0%}", fontsize=FONT["title"])
         ax.set_xlabel("epoch")
-    axes[0][0].set_ylabel("train label accuracy (vs clean)")
-    axes[0][-1].legend(fontsize=8)
-    plt.tight_layout()
+    axes[0].set_ylabel("train label accuracy\n(vs clean)")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=FONT["legend"],
+               frameon=False)
+    plt.tight_layout(rect=(0, 0.07, 1, 1))
     plt.show()
     gaps = {f"{k} {r:.0%}": dil_acc[k][str(r)][-1] - pred_acc[k][str(r)][-1] for k, r in settings}
     wins = [s for s, g in gaps.items() if g > 0]
@@ -343,21 +346,21 @@ run.metrics["predicted_label_acc"] = pred_acc
 # %%
 selectors = [m for m in cfg.methods if m in ("coteaching", "jocor", "sigua", "lend")]
 sel_metrics = {}
-fig, axes = plt.subplots(2, len(settings), figsize=(4.2 * len(settings), 5.6), squeeze=False, sharex=True)
+# one panel per setting: precision solid, recall dashed, one colour per method
+fig, axes, _ = panel_grid(len(settings), 3.4, 2.9, max_cols=3, extra_h=0.6, sharey=True)
 for j, (kind, r) in enumerate(settings):
     for name in selectors:
         pr, rc = curve(name, kind, r, "selection_precision"), curve(name, kind, r, "selection_recall")
         sel_metrics.setdefault(name, {}).setdefault(kind, {})[str(r)] = {"precision": pr.tolist(),
                                                                          "recall": rc.tolist()}
         ep = np.arange(1, cfg.epochs + 1)
-        axes[0][j].plot(ep, pr, label=NAMES[name])
-        axes[1][j].plot(ep, rc, label=NAMES[name])
-    axes[0][j].set_title(f"{kind} {r:.0%}", fontsize=10)
-    axes[1][j].set_xlabel("epoch")
-axes[0][0].set_ylabel("selection precision")
-axes[1][0].set_ylabel("selection recall")
-axes[0][-1].legend(fontsize=8)
-plt.tight_layout()
+        line, = axes[j].plot(ep, pr, label=f"{NAMES[name]} precision")
+        axes[j].plot(ep, rc, ls="--", c=line.get_color(), label=f"{NAMES[name]} recall")
+    axes[j].set_title(f"{kind} {r:.0%}", fontsize=FONT["title"])
+    axes[j].set_xlabel("epoch")
+axes[0].set_ylabel("precision (solid),\nrecall (dashed)")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=FONT["legend"], frameon=False)
+plt.tight_layout(rect=(0, 0.1, 1, 1))
 plt.show()
 run.metrics["selection"] = sel_metrics
 if "lend" in selectors:
@@ -396,8 +399,8 @@ ax.plot(bs_df.index, bs_df["last"], "o-", label="test accuracy (Last)")
 ax.plot(bs_df.index, bs_df["diluted_label_acc"], "s--", label="diluted label accuracy (train)")
 ax.set_xscale("log", base=2)
 ax.set_xlabel("batch size")
-ax.set_title(f"LEND, {k0} {r0:.0%}", fontsize=10)
-ax.legend(fontsize=8)
+ax.set_title(f"LEND, {k0} {r0:.0%}", fontsize=FONT["title"])
+ax.legend(fontsize=FONT["legend"])
 plt.tight_layout()
 plt.show()
 run.metrics["batch_size_sensitivity"] = {"setting": f"{k0}_{r0}", "rows": bs_rows}

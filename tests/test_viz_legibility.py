@@ -17,7 +17,9 @@ from matplotlib.text import Text  # noqa: E402
 
 from labnoise import viz  # noqa: E402
 from labnoise.experiments.tables import PAPER_TABLE_I  # noqa: E402
+from labnoise import noise  # noqa: E402
 from labnoise.viz import memorization as vm  # noqa: E402
+from labnoise.viz import noise as vn  # noqa: E402
 from labnoise.viz import snls as vs  # noqa: E402
 from labnoise.viz import table as vt  # noqa: E402
 
@@ -72,7 +74,19 @@ def _table():
             for m, by_n in PAPER_TABLE_I.items()}
 
 
+def _cbn(d, n=4):
+    return noise.cbn(map_2d=d.xy, labels=d.clean, n=n, r=0.6, seed=0)
+
+
 FIGURES = {
+    # chapter 02 (viz/noise.py)
+    "noise_panels": lambda d: vn.noise_panels(d.xy, {"clean": d.clean, "uniform": noise.symmetric(d.clean, 0.2, seed=0),
+                                                     "CBN": _cbn(d), "CBN 2": _cbn(d, 8)}, CLASSES, boundary_x=None),
+    "algorithm_steps": lambda d: vn.algorithm_steps(_cbn(d), CLASSES),
+    "targets_per_class_bars": lambda d: vn.targets_per_class_bars({"uniform": noise.symmetric(d.clean, 0.3, seed=0),
+                                                                   "CBN": _cbn(d)}, CLASSES, title="targets"),
+    "rate_grid_figure": lambda d: vn.rate_grid_figure(np.linspace(0, 0.9, 7 * 5).reshape(7, 5),
+                                                      [1, 2, 4, 8, 16, 32, 64], np.linspace(0, 2, 5), title="rate"),
     "image_grid": lambda d: viz.image_grid(d.images[:24], [f"{CLASSES[d.noisy[i]]}\n({CLASSES[d.clean[i]]})"
                                                            for i in range(24)], ncols=8, suptitle="errors"),
     "class_examples": lambda d: viz.class_examples(d.images, d.clean, CLASSES, per_class=8, suptitle="examples"),

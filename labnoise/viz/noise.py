@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import heatmaps, scatter_map
+from . import FONT, MAX_WIDTH, heatmaps, scatter_map, style_axes
 
 __all__ = ["noise_panels", "algorithm_steps", "transition_panels", "targets_per_class_bars", "rate_grid_figure",
            "cbn_explorer", "cbn_explorer_html", "summary_table", "top_flips"]
@@ -33,7 +33,8 @@ def noise_panels(points, results: dict, classes=None, boundary_x: float | None =
     points ringed. ``results`` maps a title to a NoiseResult (or to a clean label array)."""
     plt = _plt()
     pts = np.asarray(points)
-    fig, axes = plt.subplots(1, len(results), figsize=(3.3 * len(results), 3.4), squeeze=False)
+    w = min(3.3, MAX_WIDTH / len(results))
+    fig, axes = plt.subplots(1, len(results), figsize=(w * len(results), 3.4 * w / 3.3 + 0.4), squeeze=False)
     for ax, (title, r) in zip(axes[0], results.items()):
         labels = r if isinstance(r, np.ndarray) else r.noisy_labels
         c = int(labels.max()) + 1 if classes is None else len(classes)
@@ -45,7 +46,7 @@ def noise_panels(points, results: dict, classes=None, boundary_x: float | None =
             title = f"{title}\n{100 * r.realised_rate:.1f}% flipped"
         if boundary_x is not None:
             ax.axvline(boundary_x, color="black", lw=0.8, ls="--")
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=FONT["title"])
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_aspect("equal")
@@ -69,8 +70,8 @@ def algorithm_steps(result, classes=None, max_circles: int = 400, s: float = 2.0
     cols = np.array(_colors(C))
     centres = result.extras["class_centres"]
     n, r = result.params["n"], result.params["r"]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 5.2))
-    scatter_map(m, y, classes, ax=axes[0], s=s, title="1. t-SNE map (clean labels) and class centres")
+    fig, axes = plt.subplots(1, 3, figsize=(MAX_WIDTH, 4.2))
+    scatter_map(m, y, classes, ax=axes[0], s=s, title="1. t-SNE map (clean labels)\nand class centres")
     axes[0].scatter(centres[:, 0], centres[:, 1], marker="*", s=220, c=cols, edgecolors="black", linewidths=1.0)
 
     axes[1].scatter(m[:, 0], m[:, 1], s=s, c=cols[y], alpha=0.25, linewidths=0)
@@ -87,14 +88,14 @@ def algorithm_steps(result, classes=None, max_circles: int = 400, s: float = 2.0
     idx = np.concatenate(subs)
     axes[1].scatter(m[idx, 0], m[idx, 1], s=8, c="black", marker="x", linewidths=0.6)
     shown = "" if len(all_subs) == len(idx) else f" ({len(all_subs)} of {len(idx)} discs drawn)"
-    axes[1].set_title(f"2. n={n} sub-centres per class, radius r={r:.2f}{shown}", fontsize=10)
+    axes[1].set_title(f"2. n={n} sub-centres per class,\nradius r={r:.2f}{shown}", fontsize=FONT["title"])
 
     f = result.flipped
     axes[2].scatter(m[~f, 0], m[~f, 1], s=s, c=cols[y[~f]], alpha=0.15, linewidths=0)
     axes[2].scatter(m[f, 0], m[f, 1], s=s * 2, c=cols[noisy[f]], linewidths=0)
     axes[2].scatter(centres[:, 0], centres[:, 1], marker="*", s=220, c=cols, edgecolors="black", linewidths=1.0)
-    axes[2].set_title(f"3. flipped points in their new label's colour: {100 * result.realised_rate:.1f}%",
-                      fontsize=10)
+    axes[2].set_title(f"3. flipped points in their new\nlabel's colour: {100 * result.realised_rate:.1f}%",
+                      fontsize=FONT["title"])
     for ax in axes[1:]:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -117,19 +118,20 @@ def targets_per_class_bars(results: dict, classes=None, min_fraction: float = 0.
     names = list(results)
     C = results[names[0]].num_classes
     width = 0.8 / len(names)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.75 * C + 2), 3.4))
+    fig, ax = plt.subplots(figsize=(min(MAX_WIDTH, max(6.0, 0.75 * C + 2)), 3.4))
     for k, name in enumerate(names):
         t = results[name].targets_per_class(min_fraction)
         ax.bar(np.arange(C) + (k - (len(names) - 1) / 2) * width, t.per_class, width,
                label=f"{name}: mean {t.mean:.1f}, top-2 share {100 * t.top2_share:.0f}%")
     ax.set_xticks(range(C))
-    ax.set_xticklabels(classes if classes is not None else [str(c) for c in range(C)], rotation=45, fontsize=8)
+    ax.set_xticklabels(classes if classes is not None else [str(c) for c in range(C)], rotation=45, fontsize=FONT["tick"])
     ax.set_ylabel("distinct target classes")
     ax.set_ylim(0, C)
-    ax.legend(fontsize=7, frameon=False, loc="upper left", ncol=2)
+    ax.legend(fontsize=FONT["legend"], frameon=False, loc="upper left", ncol=2)
     ax.spines[["top", "right"]].set_visible(False)
+    style_axes(ax)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=FONT["title"])
     fig.tight_layout()
     return fig
 
@@ -147,10 +149,11 @@ def rate_grid_figure(grid, ns, rs, targets=(0.35, 0.70), title: str | None = Non
     ax.set_xlabel("radius r (map units)")
     ax.set_ylabel("realised noise rate (%)")
     ax.set_ylim(0, 100)
-    ax.legend(fontsize=7, frameon=False, ncol=2)
+    ax.legend(fontsize=FONT["legend"], frameon=False, ncol=2)
     ax.spines[["top", "right"]].set_visible(False)
+    style_axes(ax)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=FONT["title"])
     fig.tight_layout()
     return fig
 
@@ -199,7 +202,7 @@ def cbn_explorer(map_2d, labels, seed: int = 0, n_max: int | None = None, r_max:
             fig, ax = plt.subplots(figsize=(5.5, 5.2))
             ax.scatter(m[~f, 0], m[~f, 1], s=2, c=cols[y[~f]], alpha=0.15, linewidths=0)
             ax.scatter(m[f, 0], m[f, 1], s=4, c=cols[noisy[f]], linewidths=0)
-            ax.set_title(f"n={n}, r={r:.2f}: {100 * f.mean():.1f}% of the labels flipped", fontsize=10)
+            ax.set_title(f"n={n}, r={r:.2f}: {100 * f.mean():.1f}% of the labels flipped", fontsize=FONT["title"])
             ax.set_xticks([])
             ax.set_yticks([])
             plt.show()
