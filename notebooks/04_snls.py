@@ -199,7 +199,7 @@ with run.timer("label_sweep"):
              for kd, by in label_sets.items()}
 ia = int(np.argmin(np.abs(np.array(alphas) - cfg.alpha)))
 ik = int(np.argmin(np.abs(np.array(ks) - cfg.k)))
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 viz_snls.sweep_plot(ks, {f"{kd} {r}": g[:, ia] for kd, by in grids.items() for r, g in by.items()}, logx=True,
                     xlabel="k (neighbours)", ylabel="argmax soft label = clean (%)", ax=axes[0],
                     title=f"soft-label accuracy vs k (alpha={cfg.alpha})",
@@ -246,7 +246,7 @@ if cfg.sweep_train:
     with run.timer("model_sweep"):
         acc_k = [soft_ce(kk, float(cfg.alpha)) for kk in mks]
         acc_a = [soft_ce(ks[ik], a) for a in mas]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     viz_snls.sweep_plot(mks, {f"soft CE, {first_kind} {first_rate}": acc_k}, logx=True, xlabel="k", ax=axes[0],
                         ylabel="test accuracy (%)", title=f"model trained on SNLS targets (alpha={cfg.alpha})")
     viz_snls.sweep_plot(mas, {f"soft CE, {first_kind} {first_rate}": acc_a}, xlabel="alpha", ax=axes[1],

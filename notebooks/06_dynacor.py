@@ -243,7 +243,7 @@ if dres is not None:
     rng = np.random.default_rng(0)
     groups = {"truly clean": np.flatnonzero(y0 == c0), "truly noisy": np.flatnonzero(y0 != c0),
               "corrupted copies": n0 + np.arange(ex["copy_of"].size)}
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4), sharey=True)
     frac_pos_end = {}
     for ax, (g, idx) in zip(axes, groups.items()):
         pick = rng.choice(idx, size=min(cfg.figure_examples, idx.size), replace=False)
@@ -305,7 +305,7 @@ if dres is not None:
     ax2.set_ylabel("Eq. 9")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="best", fontsize=8)
+    ax.legend(h1 + h2, l1 + l2, loc="best", fontsize=9)
     fig.tight_layout()
     plt.show()
     f1s = np.array([h["f1"] for h in hist[1:]])
