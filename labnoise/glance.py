@@ -276,6 +276,11 @@ def _section_06(m):
         out += ["", f"The paper's claim (DynaCor's average F1 above every baseline's) "
                 f"{'holds' if claim.get('holds') else 'does not hold'} here: DynaCor {_pc(claim.get('dynacor'))}%, "
                 f"the best baseline ({claim.get('best_baseline')}) {_pc(claim.get('best_baseline_f1'))}%."]
+    from .detect import analysis
+
+    reading = analysis(m, encoder=m.get("encoder"))
+    if reading:
+        out += ["", "The run's reading (generated from its metrics):", ""] + [f"- {t}" for t in reading[1:]]
     return out
 
 

@@ -405,5 +405,15 @@ if dres is not None:
                          f"| {a} | {100 * v['f1_selected']:.1f} | {100 * v['f1_last']:.1f} | {v['selected_epoch']} "
                          f"| {v['collapsed_epochs']} |\n" for a, v in alpha_sweep.items())))
 
+# %% [markdown]
+# ## What this run says
+#
+# Generated from this run's metrics only (`labnoise.detect.analysis`), and repeated on the "Results at a glance"
+# page for the committed offline run.
+
+# %%
+display(Markdown("\n".join(f"- {t}" for t in detect.analysis(run.metrics, encoder=cfg.encoder,
+                                                             encoder_lr=cfg.encoder_lr))))
+
 # %%
 run.save()

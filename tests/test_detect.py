@@ -245,3 +245,28 @@ def test_estimators_follow_scikit_learn_conventions(one_thread):
     assert set(issues) == set(np.flatnonzero(ref.is_noisy)) and (np.diff(det.score_[issues]) <= 0).all()
     with pytest.raises(ValueError, match="takes no 'margins'"):
         det.fit(y, x, margins=np.zeros((3, 300)))
+
+
+def test_analysis_sentences_follow_the_metrics():
+    from labnoise.detect import analysis
+
+    def f(v):
+        return {"mean": v, "sd": 0.01, "n": 3}
+
+    m = {"f1": {"dynacor": {"cifar10/sym-0.6": f(0.41), "cifar10/asym-0.3": f(0.80)},
+                "aum": {"cifar10/sym-0.6": f(0.75), "cifar10/asym-0.3": f(0.70)}},
+         "avg_f1": {"dynacor": 0.605, "aum": 0.725}, "realised_noise_rate": {"cifar10/sym-0.6": 0.6,
+                                                                             "cifar10/asym-0.3": 0.3},
+         "flagged_fraction": {"aum": {"cifar10/sym-0.6": 0.96, "cifar10/asym-0.3": 0.31}},
+         "selection": {"selected_epoch": 0, "f1_selected": 0.41, "f1_best_epoch": 0.62, "f1_before_training": 0.41},
+         "gamma_sweep": {"f1": {"0.05": f(0.3), "0.1": f(0.41), "0.2": f(0.5)}}}
+    text = " ".join(analysis(m, encoder="efficientnet-lite0", encoder_lr=1e-5))
+    assert "does not hold" in text and "72.5% for the best baseline (AUM)" in text
+    assert "best detector in 1 of 2 settings (cifar10/asym-0.3)" in text
+    assert "-35.5 points" in text and "efficientnet-lite0" in text          # (41 - 98 + 80 - 94) / 2
+    assert "kept encoder epoch 0" in text and "1e-05" in text and "62.0%" in text
+    assert "gamma = 0.2 (50.0%)" in text
+    assert "AUM flags 96.0% of cifar10/sym-0.6 (noise 60.0%)" in text and "asym-0.3 (noise" not in text
+    m["avg_f1"]["dynacor"] = 0.8
+    assert "claim holds" in analysis(m)[0]
+    assert analysis({"f1": {"aum": {}}, "avg_f1": {"aum": 0.5}}) == []

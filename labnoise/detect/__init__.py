@@ -36,7 +36,7 @@ from __future__ import annotations
 from ._base import DetectionResult, check_inputs
 from .aum import aum
 from .avg_encoder import avg_encoder
-from .compare import (PAPER_AVERAGE, PAPER_TABLE1, compare, compare_many, detector_options, parse_setting,
+from .compare import (PAPER_AVERAGE, PAPER_TABLE1, analysis, compare, compare_many, detector_options, parse_setting,
                       setting_labels, summarise)
 from .confident import confident_learning
 from .cores import cores
@@ -48,7 +48,8 @@ METHODS = {"dynacor": dynacor, "avg_encoder": avg_encoder, "aum": aum, "confiden
            "simifeat": simifeat, "cores": cores}
 
 __all__ = ["find_noisy", "DetectionResult", "check_inputs", "f1_noisy", "precision_recall_noisy", "METHODS",
-           "dynacor", "avg_encoder", "aum", "confident_learning", "simifeat", "cores", "compare", "compare_many",
+           "dynacor", "avg_encoder", "aum", "confident_learning", "simifeat", "cores", "compare",
+           "compare_many", "analysis",
            "detector_options", "summarise", "parse_setting", "setting_labels", "PAPER_TABLE1", "PAPER_AVERAGE",
            "DynaCor", "AvgEncoder", "AUM", "ConfidentLearning", "SimiFeat", "CORES", "ESTIMATORS"]
 
