@@ -1,7 +1,10 @@
 """Write ``book/performance.md`` from the benchmarks' JSON tables (``_build/bench/*.json``): no hand-copied numbers.
 
-    python benchmarks/report.py                       # _build/bench/ -> book/performance.md
+    python benchmarks/report.py                       # results/bench/ + _build/bench/ -> book/performance.md
     python benchmarks/report.py --bench-dir DIR --out PAGE
+
+``results/bench/`` holds the committed measurements (copy a run's JSON there to publish it: ``_build/`` does
+not survive a fresh checkout); a JSON of the same name in ``_build/bench/`` (this checkout's latest run) wins.
 
 Every benchmark ``benchmarks/bench_<x>.py`` writes ``_build/bench/bench_<x>.json`` through
 ``benchmarks/_bench.write_json`` as ``{"machine": {...}, "rows": [{"name": ..., "seconds": ..., ...}], ...}``.
@@ -30,9 +33,9 @@ INTRO = """\
 
 Speed is a feature of this book: every expensive step has a benchmark in `benchmarks/` that times our path
 against the naive or the reference approach **in the same run** and prints the ratio. Each benchmark writes
-its table to `_build/bench/<benchmark>.json`, and this page is generated from those files by
-`python benchmarks/report.py` (run by `make bench`): every number below comes from a JSON file, with the
-machine it was measured on. On a shared CPU absolute times depend on the load at the time (recorded with
+its table to `_build/bench/<benchmark>.json`; the measurements published here are those JSON files committed
+under `results/bench/`, and this page is generated from them by `python benchmarks/report.py` (run by
+`make bench`): every number below comes from a JSON file, with the machine it was measured on. On a shared CPU absolute times depend on the load at the time (recorded with
 each run); only the ratios within one run are meaningful.
 """
 
@@ -188,9 +191,14 @@ def section(name: str, script: Path | None, data: dict | None) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def build(bench_dir: Path, bench_scripts: Path = BENCH) -> str:
+def build(bench_dir, bench_scripts: Path = BENCH) -> str:
+    """The page from the JSON files of ``bench_dir`` (a folder, or a list of folders: a later one's file wins
+    over an earlier one's of the same name)."""
     scripts = {p.stem: p for p in sorted(bench_scripts.glob("bench_*.py"))}
-    jsons = {p.stem: p for p in sorted(Path(bench_dir).glob("*.json"))}
+    dirs = [bench_dir] if isinstance(bench_dir, (str, Path)) else list(bench_dir)
+    jsons = {}
+    for d in dirs:
+        jsons.update({p.stem: p for p in sorted(Path(d).glob("*.json"))})
     names = sorted(set(scripts) | set(jsons) | set(EXPECTED))
     loaded, broken = {}, []
     for n in names:
@@ -212,13 +220,14 @@ def build(bench_dir: Path, bench_scripts: Path = BENCH) -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bench-dir", default=str(ROOT / "_build" / "bench"))
+    ap.add_argument("--bench-dir", action="append", default=None,
+                    help="folder of benchmark JSON (repeatable; later wins; default results/bench then _build/bench)")
     ap.add_argument("--out", default=str(ROOT / "book" / "performance.md"))
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from labnoise._io import atomic_path
 
-    page = build(Path(args.bench_dir))
+    page = build([Path(d) for d in (args.bench_dir or [ROOT / "results" / "bench", ROOT / "_build" / "bench"])])
     with atomic_path(args.out, suffix=".md") as tmp:
         tmp.write_text(page)
     print(f"wrote {args.out}")

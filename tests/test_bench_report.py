@@ -67,3 +67,17 @@ def test_a_missed_target_and_a_slow_row_are_reported_as_such(bench, tmp_path):
                               {"what": "kNN", "row": {"name": "labnoise", "n": 99}, "max_seconds": 10.0}])
     page = report.build(tmp_path)
     assert "**not met**, 33.70 s" in page and "not measured in this run" in page
+
+
+def test_a_later_folder_wins_and_committed_results_are_read(bench, tmp_path):
+    report = _load("report")
+    committed, latest = tmp_path / "committed", tmp_path / "latest"
+    for d, secs in ((committed, 9.0), (latest, 4.0)):
+        d.mkdir()
+        (d / "bench_knn.json").write_text(json.dumps({"machine": {"cpu": "x"}, "rows": [{"name": "labnoise",
+                                                                                          "seconds": secs}]}))
+    (committed / "bench_detect.json").write_text(json.dumps({"machine": {"cpu": "x"},
+                                                             "rows": [{"name": "dynacor", "seconds": 300.0}]}))
+    page = report.build([committed, latest])
+    assert "| labnoise | 4.00 |" in page and "| labnoise | 9.00 |" not in page
+    assert "| dynacor | 300 |" in page
