@@ -1,7 +1,7 @@
 """The ``labnoise`` command line.
 
     labnoise run CHAPTER --profile P [-p NAME VALUE ...] [--out DIR] [--cell-timeout S] [--start-timeout S]
-    labnoise book --profile P [--cell-timeout S] [--rerun]
+    labnoise book --profile P [--cell-timeout S] [--jobs N] [--rerun]
     labnoise results collect [--from DIR] [--to DIR]
     labnoise embed --dataset cifar10 --split train --encoder efficientnet-lite0 [--flip] [--root DIR]
     labnoise data status [--root DIR]
@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--not-strict", action="store_true", help="do not turn Sphinx warnings into errors")
     b.add_argument("--cell-timeout", type=float, default=None, metavar="S",
                    help="per-cell timeout of every chapter run (default per profile, as for run)")
+    b.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="chapters run at once, each in its own process (default: $LABNOISE_BOOK_JOBS, else 2 on a "
+                        "machine with two or more CPUs); 07 runs after the others, whose results it reads")
     b.add_argument("--rerun", action="store_true",
                    help="run every chapter, even those whose notebook, parameters and labnoise are unchanged "
                         "since their last run")
@@ -124,7 +127,7 @@ def _dispatch(args) -> int:
         from .runner import build_book
 
         build_book(args.profile, run=not args.no_run, strict=not args.not_strict, cell_timeout=args.cell_timeout,
-                   rerun=args.rerun)
+                   rerun=args.rerun, jobs=args.jobs)
         return 0
     if args.command == "results":
         from . import glance

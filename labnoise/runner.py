@@ -312,15 +312,86 @@ def _up_to_date(chapter: str, out_dir: Path, key: dict) -> bool:
         return False
 
 
+#: Chapters that read the other chapters' results.json (07's decision guide): run after all the others.
+READS_OTHER_CHAPTERS = ("07_beyond",)
+
+
+def book_jobs(jobs=None) -> int:
+    """How many chapters :func:`build_book` runs at once: ``jobs``, else ``$LABNOISE_BOOK_JOBS``, else 2 where the
+    machine has two or more CPUs (chapters are mostly single-threaded Python, so two share two cores well)."""
+    if jobs is None:
+        jobs = os.environ.get("LABNOISE_BOOK_JOBS") or min(2, os.cpu_count() or 1)
+    try:
+        jobs = int(jobs)
+    except (TypeError, ValueError):
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}.") from None
+    if jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs}.")
+    return jobs
+
+
+def _run_chapters(todo, profile: str, parameters, runs_dir: Path, cell_timeout, jobs: int) -> None:
+    """Run ``todo`` (``[(chapter, cache_key)]``), ``jobs`` at a time, each in its own ``labnoise run`` process
+    (its output in ``runs_dir/CHAPTER.run.log``); chapters of :data:`READS_OTHER_CHAPTERS` run after the rest. A
+    chapter's cache key is written only when it succeeded; every failure is reported (the others still run)."""
+    from ._io import save_json
+
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    if jobs <= 1 or len(todo) <= 1:
+        for name, key in todo:
+            run_chapter(name, profile, parameters, out_dir=runs_dir, cell_timeout=cell_timeout)
+            save_json(runs_dir / f"{name}.cache-key.json", key)
+        return
+    queue = [t for t in todo if t[0] not in READS_OTHER_CHAPTERS]
+    later = [t for t in todo if t[0] in READS_OTHER_CHAPTERS]
+    running, failed = {}, []
+    print(f"running {len(queue)} chapters, {jobs} at a time"
+          + (f"; then {', '.join(n for n, _ in later)}, which reads their results" if later else ""))
+    while queue or running:
+        while queue and len(running) < jobs:
+            name, key = queue.pop(0)
+            cmd = [sys.executable, "-m", "labnoise.cli", "run", name, "--profile", profile, "--out", str(runs_dir),
+                   "--quiet"]
+            for k, v in (parameters or {}).items():
+                cmd += ["-p", k, repr(v)]
+            if cell_timeout is not None:
+                cmd += ["--cell-timeout", str(cell_timeout)]
+            log = runs_dir / f"{name}.run.log"
+            fh = open(log, "w")
+            proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=project_root())
+            running[name] = (proc, key, fh, log, time.perf_counter())
+        time.sleep(0.2)
+        for name in list(running):
+            proc, key, fh, log, t0 = running[name]
+            if proc.poll() is None:
+                continue
+            fh.close()
+            del running[name]
+            if proc.returncode == 0:
+                save_json(runs_dir / f"{name}.cache-key.json", key)
+                print(f"{name} ({profile}) done in {time.perf_counter() - t0:.1f} s")
+            else:
+                failed.append((name, log))
+                print(f"{name} ({profile}) FAILED (exit {proc.returncode}); log: {log}", file=sys.stderr)
+    if failed:
+        raise ChapterFailed("\n\n".join(f"{name} failed; the end of its log ({log}):\n"
+                                         + log.read_text()[-3000:] for name, log in failed))
+    for name, key in later:
+        run_chapter(name, profile, parameters, out_dir=runs_dir, cell_timeout=cell_timeout)
+        save_json(runs_dir / f"{name}.cache-key.json", key)
+
+
 def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool = True,
                parameters: dict | None = None, strict: bool = True, cell_timeout: float | None = None,
-               rerun: bool = False, collect_results: bool | None = None) -> Path:
+               rerun: bool = False, collect_results: bool | None = None, jobs: int | None = None) -> Path:
     """Run every chapter (unless ``run=False``; ``cell_timeout`` as in :func:`run_chapter`), then build the HTML
     with Jupyter Book from the executed notebooks. Returns the path of ``index.html``. Any chapter error or book
     warning raises.
 
     A chapter whose notebook, parameters, profile and labnoise source are those of its last successful run in
     ``runs_dir`` (:func:`chapter_cache_key`) is not re-executed; ``rerun=True`` runs every chapter anyway.
+    ``jobs`` chapters run at once (:func:`book_jobs`: default 2 on a machine with two CPUs), each in its own
+    process; 07, which reads the others' results, runs last.
     ``collect_results`` (default: for the offline profile) refreshes ``results/offline/`` from the runs
     (:func:`labnoise.glance.collect`). Every page gets one line at its top saying which profile it shows (smoke:
     that it is the digits check) with a link to the chapter's offline results on the "Results at a glance" page,
@@ -334,12 +405,14 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
     names = chapters()
     t_book = time.perf_counter()
     executed = []
+    jobs = book_jobs(jobs)
     if run:
         # progress bars belong in terminals and live notebooks, not in the published pages (tqdm reads
         # TQDM_DISABLE; the kernels inherit it)
         saved = os.environ.get("TQDM_DISABLE")
         os.environ["TQDM_DISABLE"] = "1"
         try:
+            todo = []
             for name in names:
                 key = chapter_cache_key(name, profile, parameters)
                 if not rerun and _up_to_date(name, runs_dir, key):
@@ -347,11 +420,9 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
                           f"last run (labnoise book --rerun to run it anyway)")
                     continue
                 (runs_dir / f"{name}.cache-key.json").unlink(missing_ok=True)
-                run_chapter(name, profile, parameters, out_dir=runs_dir, cell_timeout=cell_timeout)
-                from ._io import save_json
-
-                save_json(runs_dir / f"{name}.cache-key.json", key)
-                executed.append(name)
+                todo.append((name, key))
+            _run_chapters(todo, profile, parameters, runs_dir, cell_timeout, jobs)
+            executed = [name for name, _ in todo]
         finally:
             if saved is None:
                 os.environ.pop("TQDM_DISABLE", None)

@@ -129,13 +129,62 @@ def test_book_skips_unchanged_chapters_and_reruns_changed_ones(tmp_path, monkeyp
     runs.mkdir()
     for _ in range(2):
         with pytest.raises(Built):
-            runner.build_book("smoke", runs_dir=runs, build_dir=tmp_path / "b", collect_results=False)
+            runner.build_book("smoke", runs_dir=runs, build_dir=tmp_path / "b", collect_results=False, jobs=1)
     assert calls == ["00_setup_data_encoders", "01_memorization"]  # the second build executed nothing
     with pytest.raises(Built):
         runner.build_book("smoke", runs_dir=runs, build_dir=tmp_path / "b", parameters={"seed": 1},
-                          collect_results=False)
+                          collect_results=False, jobs=1)
     assert len(calls) == 4
     with pytest.raises(Built):
         runner.build_book("smoke", runs_dir=runs, build_dir=tmp_path / "b", parameters={"seed": 1}, rerun=True,
-                          collect_results=False)
+                          collect_results=False, jobs=1)
     assert len(calls) == 6
+
+
+def test_book_runs_chapters_two_at_a_time_and_07_after_the_others(tmp_path, monkeypatch):
+    """jobs=2: each chapter in its own `labnoise run` process, at most two at once, parameters passed as
+    literals; 07 (which reads the others' results) runs after them; a failure is reported with its log and
+    leaves no cache key, while the other chapters still finish and keep theirs."""
+    started, live, peak, inproc = [], set(), [0], []
+
+    class FakeProc:
+        def __init__(self, cmd, stdout=None, stderr=None, cwd=None):
+            self.name = cmd[cmd.index("run") + 1]
+            assert cmd[cmd.index("-p") + 1:cmd.index("-p") + 3] == ["seed", "1"]
+            started.append(self.name)
+            live.add(self.name)
+            peak[0] = max(peak[0], len(live))
+            self.polls = 2
+            stdout.write(f"log of {self.name}\n")
+
+        def poll(self):
+            self.polls -= 1
+            if self.polls > 0:
+                return None
+            live.discard(self.name)
+            self.returncode = 3 if self.name == "02_cluster_based_noise" else 0
+            return self.returncode
+
+    def fake_run(name, profile, parameters, out_dir, cell_timeout=None):
+        assert not live, "07 must start after the others finished"
+        inproc.append(name)
+
+    monkeypatch.setattr(runner.subprocess, "Popen", FakeProc)
+    monkeypatch.setattr(runner, "run_chapter", fake_run)
+    monkeypatch.setattr(runner.time, "sleep", lambda s: None)
+    todo = [(n, {"k": n}) for n in ("00_setup_data_encoders", "07_beyond", "01_memorization",
+                                    "02_cluster_based_noise")]
+    with pytest.raises(runner.ChapterFailed, match="(?s)02_cluster_based_noise failed.*log of 02"):
+        runner._run_chapters(todo, "smoke", {"seed": 1}, tmp_path, None, 2)
+    assert started == ["00_setup_data_encoders", "01_memorization", "02_cluster_based_noise"] and peak[0] == 2
+    assert inproc == []                                   # a failure stops before 07
+    assert sorted(p.name for p in tmp_path.glob("*.cache-key.json")) == [
+        "00_setup_data_encoders.cache-key.json", "01_memorization.cache-key.json"]
+    todo = [t for t in todo if t[0] != "02_cluster_based_noise"]
+    runner._run_chapters(todo, "smoke", {"seed": 1}, tmp_path, None, 2)
+    assert inproc == ["07_beyond"] and (tmp_path / "07_beyond.cache-key.json").exists()
+    with pytest.raises(ValueError, match="positive integer"):
+        runner.book_jobs(0)
+    monkeypatch.setenv("LABNOISE_BOOK_JOBS", "3")
+    assert runner.book_jobs() == 3 and runner.book_jobs(1) == 1
+    assert set(runner.READS_OTHER_CHAPTERS) <= set(runner.chapters())
