@@ -48,11 +48,12 @@ from .estimate import (MemorizationResult, estimate_memorization, estimate_memor
                        memorization_from_runs, subsample_estimate)
 from .heads import HeadConfig, HeadTrainer
 from .pixels import PixelConfig, PixelTrainer
-from .stats import confusion_pairs, label_set_stats
+from .stats import closest_to_medoid, confusion_pairs, label_set_stats, region_indices
 
 __all__ = [
     "HeadConfig", "PixelConfig", "MemorizationResult", "HeadTrainer", "PixelTrainer",
     "held_out_design", "run_seed", "run_batch_orders", "subset_masks", "inclusion_weights", "memorization_from_runs",
     "subsample_estimate", "estimate_memorization", "estimate_memorization_pixels", "incorrectly_learned",
-    "sequential_reference", "benchmark_heads", "label_set_stats", "confusion_pairs",
+    "sequential_reference", "benchmark_heads", "label_set_stats", "confusion_pairs", "region_indices",
+    "closest_to_medoid",
 ]

@@ -5,7 +5,7 @@ import numpy as np
 
 from .._validation import check_labels, check_num_classes
 
-__all__ = ["label_set_stats", "confusion_pairs"]
+__all__ = ["label_set_stats", "confusion_pairs", "region_indices", "closest_to_medoid"]
 
 
 def label_set_stats(labels, clean_labels, *, num_classes=None) -> dict:
@@ -35,3 +35,27 @@ def confusion_pairs(labels, clean_labels, *, classes=None, top: int = 10) -> lis
     order = np.lexsort((pairs[:, 1], pairs[:, 0], -counts))[:int(top)]
     name = (lambda c: str(classes[c])) if classes is not None else str
     return [[f"{name(pairs[i, 0])} -> {name(pairs[i, 1])}", int(counts[i])] for i in order]
+
+
+def region_indices(result, noisy_mask, inclusion=(0.6, 1.0), exclusion=(0.6, 1.0), only_incorrect: bool = True):
+    """Held-out examples whose inclusion and exclusion lie in the given closed ranges (only those whose given
+    label is wrong, ``noisy_mask``, unless ``only_incorrect=False``): the regions of the seed paper's Fig 3."""
+    h = result.held_out
+    if only_incorrect:
+        h = h[np.asarray(noisy_mask, dtype=bool)[h]]
+    inc, exc = result.inclusion[h], result.exclusion[h]
+    sel = (inc >= inclusion[0]) & (inc <= inclusion[1]) & (exc >= exclusion[0]) & (exc <= exclusion[1])
+    return h[sel]
+
+
+def closest_to_medoid(features, idx, k: int = 10) -> np.ndarray:
+    """The ``k`` members of ``idx`` closest (Euclidean, in ``features``) to the medoid of ``idx``: a tight
+    group, i.e. the densest part of the set."""
+    idx = np.asarray(idx, dtype=np.int64)
+    if idx.size <= k:
+        return idx
+    f = np.asarray(features, dtype=np.float64)[idx]
+    sq = (f * f).sum(1)
+    d = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * f @ f.T, 0))
+    med = int(np.argmin(d.sum(1)))
+    return idx[np.argsort(d[med], kind="stable")[:k]]

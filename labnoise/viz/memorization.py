@@ -9,6 +9,7 @@ import textwrap
 
 import numpy as np
 
+from ..memorization.stats import closest_to_medoid, region_indices  # re-exported: the example pickers live there
 from . import FONT, MAX_WIDTH, _plt, panel_grid, scatter_map, show_image, style_axes
 
 __all__ = ["memorization_histograms", "inclusion_exclusion_density", "incorrectly_learned_map",
@@ -101,19 +102,6 @@ def incorrectly_learned_map(xy, clean_labels, marks: dict, classes=None, size: f
     return fig
 
 
-def closest_to_medoid(features, idx, k: int = 10) -> np.ndarray:
-    """The ``k`` members of ``idx`` closest (Euclidean, in ``features``) to the medoid of ``idx``: a tight
-    group, i.e. the densest part of the set."""
-    idx = np.asarray(idx, dtype=np.int64)
-    if idx.size <= k:
-        return idx
-    f = np.asarray(features, dtype=np.float64)[idx]
-    sq = (f * f).sum(1)
-    d = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * f @ f.T, 0))
-    med = int(np.argmin(d.sum(1)))
-    return idx[np.argsort(d[med], kind="stable")[:k]]
-
-
 def closest_learned_grid(images, features, learned, clean_labels, given_labels, classes, per_class: int = 10,
                          n_classes: int = 5, label_name: str = "human"):
     """Fig 4: for the ``n_classes`` clean classes with the most "incorrectly learned" labels, the
@@ -149,16 +137,6 @@ def closest_learned_grid(images, features, learned, clean_labels, given_labels, 
                  "red = given label, row = true class (count)", fontsize=FONT["suptitle"])
     fig.tight_layout()
     return fig
-
-
-def region_indices(result, noisy_mask, inclusion=(0.6, 1.0), exclusion=(0.6, 1.0), only_incorrect: bool = True):
-    """Held-out examples whose inclusion and exclusion lie in the given closed ranges."""
-    h = result.held_out
-    if only_incorrect:
-        h = h[np.asarray(noisy_mask, dtype=bool)[h]]
-    inc, exc = result.inclusion[h], result.exclusion[h]
-    sel = (inc >= inclusion[0]) & (inc <= inclusion[1]) & (exc >= exclusion[0]) & (exc <= exclusion[1])
-    return h[sel]
 
 
 def region_figure(result, noisy_mask, images, clean_labels, given_labels, classes, inclusion=(0.6, 1.0),
