@@ -94,6 +94,18 @@ def check_choice(value, choices, *, name: str) -> str:
     return value
 
 
+def check_positive_int(value, *, name: str) -> int:
+    """``value`` as an int >= 1 (a numeric string is accepted: environment variables), else one ValueError
+    naming ``name``."""
+    try:
+        out = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.") from None
+    if out < 1:
+        raise ValueError(f"{name} must be a positive integer, got {out}.")
+    return out
+
+
 def rng(seed) -> np.random.Generator:
     """A numpy Generator from an int seed (or pass a Generator through)."""
     if isinstance(seed, np.random.Generator):

@@ -46,12 +46,9 @@ def settings(workers=None, scheduler=None, resources=None) -> dict:
     if resources is None and os.environ.get("LABNOISE_RESOURCES"):
         resources = dict(_parse_resource(r) for r in os.environ["LABNOISE_RESOURCES"].split(","))
     if workers is not None:
-        try:
-            workers = int(workers)
-        except (TypeError, ValueError):
-            raise ValueError(f"workers must be a positive integer, got {workers!r}.") from None
-        if workers < 1:
-            raise ValueError(f"workers must be a positive integer, got {workers}.")
+        from ._validation import check_positive_int
+
+        workers = check_positive_int(workers, name="workers")
     if workers is not None and scheduler is not None:
         raise ValueError("give workers (start a local cluster) or scheduler (join one), not both.")
     return {"workers": workers, "scheduler": scheduler, "resources": resources}

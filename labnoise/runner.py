@@ -321,13 +321,9 @@ def book_jobs(jobs=None) -> int:
     machine has two or more CPUs (chapters are mostly single-threaded Python, so two share two cores well)."""
     if jobs is None:
         jobs = os.environ.get("LABNOISE_BOOK_JOBS") or min(2, os.cpu_count() or 1)
-    try:
-        jobs = int(jobs)
-    except (TypeError, ValueError):
-        raise ValueError(f"jobs must be a positive integer, got {jobs!r}.") from None
-    if jobs < 1:
-        raise ValueError(f"jobs must be a positive integer, got {jobs}.")
-    return jobs
+    from ._validation import check_positive_int
+
+    return check_positive_int(jobs, name="jobs")
 
 
 def _run_chapters(todo, profile: str, parameters, runs_dir: Path, cell_timeout, jobs: int) -> None:
