@@ -365,7 +365,12 @@ def glance_markdown(folder=None, *, chapters=None, figure_prefix: str = "../resu
         t = json.loads(bt.read_text())
         lines += [f"The last `labnoise book --profile offline` took {t['wall_s'] / 60:.1f} min of wall time "
                   f"(chapters executed: {', '.join(t.get('executed') or []) or 'none'}; up to date, not re-run: "
-                  f"{', '.join(t.get('up_to_date') or []) or 'none'}).", ""]
+                  f"{', '.join(t.get('up_to_date') or []) or 'none'}"
+                  + (f"; {t['jobs']} chapters at a time" if t.get("jobs") else "") + ")."]
+        if t.get("chapters_s"):
+            lines += ["Each chapter's wall time in that run: "
+                      + ", ".join(f"{_title(n)} {s / 60:.1f} min" for n, s in t["chapters_s"].items()) + "."]
+        lines += [""]
     for name in names:
         lines += [f"({anchor(name)})=", f"## {_title(name)}", ""]
         r = have.get(name)

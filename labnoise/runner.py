@@ -326,19 +326,50 @@ def book_jobs(jobs=None) -> int:
     return check_positive_int(jobs, name="jobs")
 
 
-def _run_chapters(todo, profile: str, parameters, runs_dir: Path, cell_timeout, jobs: int) -> None:
+def expected_seconds(chapter: str, profile: str, runs_dir=None) -> float | None:
+    """A chapter's wall time at its last run: ``timings_s.total`` of its results.json in ``runs_dir``, else of the
+    committed ``results/<profile>/`` copy; ``None`` when neither has one. Only used to order the work."""
+    for folder in ([Path(runs_dir)] if runs_dir else []) + [project_root() / "results" / profile]:
+        path = folder / f"{chapter}.results.json"
+        try:
+            total = json.loads(path.read_text()).get("timings_s", {}).get("total")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(total, (int, float)):
+            return float(total)
+    return None
+
+
+def _longest_first(todo, profile: str, runs_dir: Path) -> list:
+    """``todo`` with the chapters that took longest last time first (unknown ones first of all, in chapter
+    order): with two slots, the long chapters then overlap instead of one of them running alone at the end."""
+    est = {name: expected_seconds(name, profile, runs_dir) for name, _ in todo}
+    return sorted(todo, key=lambda t: -(float("inf") if est[t[0]] is None else est[t[0]]))
+
+
+def _run_chapters(todo, profile: str, parameters, runs_dir: Path, cell_timeout, jobs: int) -> dict[str, float]:
     """Run ``todo`` (``[(chapter, cache_key)]``), ``jobs`` at a time, each in its own ``labnoise run`` process
-    (its output in ``runs_dir/CHAPTER.run.log``); chapters of :data:`READS_OTHER_CHAPTERS` run after the rest. A
-    chapter's cache key is written only when it succeeded; every failure is reported (the others still run)."""
+    (its output in ``runs_dir/CHAPTER.run.log``), longest first by their last run's time; chapters of
+    :data:`READS_OTHER_CHAPTERS` run after the rest, with ``$LABNOISE_WORKERS`` = ``jobs`` (the other slots are
+    free then). A chapter's cache key is written only when it succeeded; every failure is reported (the others
+    still run). Returns each chapter's wall time in seconds, in the order they finished."""
     from ._io import save_json
 
     runs_dir.mkdir(parents=True, exist_ok=True)
+    times: dict[str, float] = {}
+
+    def in_process(name, key):
+        t0 = time.perf_counter()
+        run_chapter(name, profile, parameters, out_dir=runs_dir, cell_timeout=cell_timeout)
+        save_json(runs_dir / f"{name}.cache-key.json", key)
+        times[name] = round(time.perf_counter() - t0, 1)
+        print(f"{name} ({profile}) done in {times[name]:.1f} s")
+
     if jobs <= 1 or len(todo) <= 1:
         for name, key in todo:
-            run_chapter(name, profile, parameters, out_dir=runs_dir, cell_timeout=cell_timeout)
-            save_json(runs_dir / f"{name}.cache-key.json", key)
-        return
-    queue = [t for t in todo if t[0] not in READS_OTHER_CHAPTERS]
+            in_process(name, key)
+        return times
+    queue = _longest_first([t for t in todo if t[0] not in READS_OTHER_CHAPTERS], profile, runs_dir)
     later = [t for t in todo if t[0] in READS_OTHER_CHAPTERS]
     running, failed = {}, []
     print(f"running {len(queue)} chapters, {jobs} at a time"
@@ -365,16 +396,24 @@ def _run_chapters(todo, profile: str, parameters, runs_dir: Path, cell_timeout, 
             del running[name]
             if proc.returncode == 0:
                 save_json(runs_dir / f"{name}.cache-key.json", key)
-                print(f"{name} ({profile}) done in {time.perf_counter() - t0:.1f} s")
+                times[name] = round(time.perf_counter() - t0, 1)
+                print(f"{name} ({profile}) done in {times[name]:.1f} s")
             else:
                 failed.append((name, log))
                 print(f"{name} ({profile}) FAILED (exit {proc.returncode}); log: {log}", file=sys.stderr)
     if failed:
         raise ChapterFailed("\n\n".join(f"{name} failed; the end of its log ({log}):\n"
                                          + log.read_text()[-3000:] for name, log in failed))
-    for name, key in later:
-        run_chapter(name, profile, parameters, out_dir=runs_dir, cell_timeout=cell_timeout)
-        save_json(runs_dir / f"{name}.cache-key.json", key)
+    saved = os.environ.get("LABNOISE_WORKERS")
+    if later and saved is None:
+        os.environ["LABNOISE_WORKERS"] = str(jobs)
+    try:
+        for name, key in later:
+            in_process(name, key)
+    finally:
+        if saved is None:
+            os.environ.pop("LABNOISE_WORKERS", None)
+    return times
 
 
 def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool = True,
@@ -400,7 +439,7 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
     build_dir = Path(build_dir or root / "_build").resolve()
     names = chapters()
     t_book = time.perf_counter()
-    executed = []
+    executed, chapter_s = [], {}
     jobs = book_jobs(jobs)
     if run:
         # progress bars belong in terminals and live notebooks, not in the published pages (tqdm reads
@@ -417,7 +456,7 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
                     continue
                 (runs_dir / f"{name}.cache-key.json").unlink(missing_ok=True)
                 todo.append((name, key))
-            _run_chapters(todo, profile, parameters, runs_dir, cell_timeout, jobs)
+            chapter_s = _run_chapters(todo, profile, parameters, runs_dir, cell_timeout, jobs)
             executed = [name for name, _ in todo]
         finally:
             if saved is None:
@@ -462,7 +501,9 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
         wall = round(time.perf_counter() - t_book, 1)
         from ._io import save_json
 
-        save_json(build_dir / f"book-{profile}.timing.json", {"profile": profile, "wall_s": wall,
+        save_json(build_dir / f"book-{profile}.timing.json", {"profile": profile, "wall_s": wall, "jobs": jobs,
+                                                               "chapters_s": {n: chapter_s[n] for n in names
+                                                                              if n in chapter_s},
                                                                "executed": executed,
                                                                "up_to_date": [n for n in names if n not in executed]})
         print(f"book ({profile}) built in {wall} s; executed: {', '.join(executed) or 'none (all up to date)'}")

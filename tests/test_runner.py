@@ -1,6 +1,7 @@
 """The papermill runner and the CLI: parameters, results.json, failing cells, unknown names."""
 import json
 import subprocess
+import os
 import sys
 
 import pytest
@@ -188,3 +189,40 @@ def test_book_runs_chapters_two_at_a_time_and_07_after_the_others(tmp_path, monk
     monkeypatch.setenv("LABNOISE_BOOK_JOBS", "3")
     assert runner.book_jobs() == 3 and runner.book_jobs(1) == 1
     assert set(runner.READS_OTHER_CHAPTERS) <= set(runner.chapters())
+
+
+def test_book_starts_the_longest_chapters_first_and_reports_each_chapters_time(tmp_path, monkeypatch):
+    """Chapters start longest first by their last run's ``timings_s.total`` (unknown ones first of all), so the
+    two long ones overlap; 07 runs after them with ``$LABNOISE_WORKERS`` set to the free slots; every chapter's
+    wall time comes back."""
+    from labnoise._io import save_json
+
+    for name, total in (("00_setup_data_encoders", 10.0), ("01_memorization", 300.0), ("03_pmd_vs_cbn", 90.0)):
+        save_json(tmp_path / f"{name}.results.json", {"timings_s": {"total": total}})
+    (tmp_path / "04_snls.results.json").write_text("{not json")          # unreadable: treated as unknown
+    started, workers_in_07 = [], []
+
+    class FakeProc:
+        def __init__(self, cmd, stdout=None, stderr=None, cwd=None):
+            started.append(cmd[cmd.index("run") + 1])
+            self.returncode = 0
+
+        def poll(self):
+            return 0
+
+    def fake_run(name, profile, parameters, out_dir, cell_timeout=None):
+        workers_in_07.append(os.environ.get("LABNOISE_WORKERS"))
+
+    monkeypatch.delenv("LABNOISE_WORKERS", raising=False)
+    monkeypatch.setattr(runner.subprocess, "Popen", FakeProc)
+    monkeypatch.setattr(runner, "run_chapter", fake_run)
+    monkeypatch.setattr(runner.time, "sleep", lambda s: None)
+    names = ["00_setup_data_encoders", "01_memorization", "02_cluster_based_noise", "03_pmd_vs_cbn", "04_snls",
+             "07_beyond"]
+    times = runner._run_chapters([(n, {}) for n in names], "smoke", None, tmp_path, None, 2)
+    assert started == ["02_cluster_based_noise", "04_snls", "01_memorization", "03_pmd_vs_cbn",
+                       "00_setup_data_encoders"]
+    assert workers_in_07 == ["2"] and "LABNOISE_WORKERS" not in os.environ
+    assert set(times) == set(names) and all(t >= 0 for t in times.values())
+    assert runner.expected_seconds("01_memorization", "smoke", tmp_path) == 300.0
+    assert runner.expected_seconds("05_lend", "smoke", tmp_path) is None

@@ -182,10 +182,10 @@ def analysis(metrics: dict, *, encoder: str | None = None, encoder_lr: float | N
         if e == 0:
             out.append(f"Eq. 9 kept encoder epoch 0, the untrained encoder{lr}: no training epoch raised the "
                        f"label-free metric above its starting value, so DynaCor's flags come from the two initial centres "
-                       f"(F1 {pc(sel['f1_selected'])}; the best epoch in hindsight {pc(sel['f1_best_epoch'])}).")
+                       f"(F1 {pc(sel['f1_selected'])}; the best trained epoch in hindsight {pc(sel['f1_best_epoch'])}).")
         elif e is not None:
-            out.append(f"Eq. 9 kept encoder epoch {e}{lr} (F1 {pc(sel['f1_selected'])}); the best epoch in hindsight "
-                       f"reaches {pc(sel['f1_best_epoch'])} and the untrained encoder {pc(sel['f1_before_training'])}.")
+            out.append(f"Eq. 9 kept encoder epoch {e}{lr} (F1 {pc(sel['f1_selected'])}); the best trained epoch in "
+                       f"hindsight reaches {pc(sel['f1_best_epoch'])} and the untrained encoder {pc(sel['f1_before_training'])}.")
     al = (metrics.get("alpha_sweep") or {}).get("results") or {}
     if al:
         a_best = max(al, key=lambda a: al[a]["f1_selected"])
