@@ -367,10 +367,11 @@ def glance_markdown(folder=None, *, chapters=None, figure_prefix: str = "../resu
                   f"(chapters executed: {', '.join(t.get('executed') or []) or 'none'}; up to date, not re-run: "
                   f"{', '.join(t.get('up_to_date') or []) or 'none'}"
                   + (f"; {t['jobs']} chapters at a time" if t.get("jobs") else "") + ")."]
-        if t.get("chapters_s"):
-            lines += ["Each chapter's wall time in that run: "
-                      + ", ".join(f"{_title(n)} {s / 60:.1f} min" for n, s in t["chapters_s"].items()) + "."]
         lines += [""]
+        if t.get("chapters_s"):
+            lines += ["| chapter | wall time in that run |", "|---|---|"]
+            lines += [f"| {_title(n)} | {s / 60:.1f} min |" for n, s in t["chapters_s"].items()]
+            lines += [""]
     for name in names:
         lines += [f"({anchor(name)})=", f"## {_title(name)}", ""]
         r = have.get(name)

@@ -84,7 +84,7 @@ def test_glance_page_renders_committed_runs_and_names_the_missing_chapters(tmp_p
     (tmp_path / "out" / glance.BOOK_TIMING).write_text(json.dumps({"wall_s": 600.0, "jobs": 2, "executed": ["07_beyond"],
                                                                     "chapters_s": {"07_beyond": 90.0}}))
     page = glance.glance_markdown(tmp_path / "out")
-    assert "2 chapters at a time" in page and "wall time in that run: " in page and "1.5 min" in page
+    assert "2 chapters at a time" in page and "| wall time in that run |" in page and "| 1.5 min |" in page
 
 
 def test_metric_key_drift_is_found_unless_declared():
