@@ -13,6 +13,7 @@ the run executes into ``OUT/CHAPTER.partial.ipynb`` (saved after every cell) and
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import re
@@ -326,6 +327,21 @@ def book_jobs(jobs=None) -> int:
     return check_positive_int(jobs, name="jobs")
 
 
+@contextlib.contextmanager
+def _environ(name: str, value: str, *, keep_existing: bool = False):
+    """``$name`` = ``value`` inside the block (unless ``keep_existing`` and the user set it), as before after."""
+    saved = os.environ.get(name)
+    if not (keep_existing and saved is not None):
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
+
+
 def expected_seconds(chapter: str, profile: str, runs_dir=None) -> float | None:
     """A chapter's wall time at its last run: ``timings_s.total`` of its results.json in ``runs_dir``, else of the
     committed ``results/<profile>/`` copy; ``None`` when neither has one. Only used to order the work."""
@@ -362,8 +378,7 @@ def _run_chapters(todo, profile: str, parameters, runs_dir: Path, cell_timeout, 
         t0 = time.perf_counter()
         run_chapter(name, profile, parameters, out_dir=runs_dir, cell_timeout=cell_timeout)
         save_json(runs_dir / f"{name}.cache-key.json", key)
-        times[name] = round(time.perf_counter() - t0, 1)
-        print(f"{name} ({profile}) done in {times[name]:.1f} s")
+        times[name] = round(time.perf_counter() - t0, 1)   # run_chapter prints its own "done in" line
 
     if jobs <= 1 or len(todo) <= 1:
         for name, key in todo:
@@ -404,15 +419,9 @@ def _run_chapters(todo, profile: str, parameters, runs_dir: Path, cell_timeout, 
     if failed:
         raise ChapterFailed("\n\n".join(f"{name} failed; the end of its log ({log}):\n"
                                          + log.read_text()[-3000:] for name, log in failed))
-    saved = os.environ.get("LABNOISE_WORKERS")
-    if later and saved is None:
-        os.environ["LABNOISE_WORKERS"] = str(jobs)
-    try:
+    with _environ("LABNOISE_WORKERS", str(jobs), keep_existing=True):
         for name, key in later:
             in_process(name, key)
-    finally:
-        if saved is None:
-            os.environ.pop("LABNOISE_WORKERS", None)
     return times
 
 
@@ -444,9 +453,7 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
     if run:
         # progress bars belong in terminals and live notebooks, not in the published pages (tqdm reads
         # TQDM_DISABLE; the kernels inherit it)
-        saved = os.environ.get("TQDM_DISABLE")
-        os.environ["TQDM_DISABLE"] = "1"
-        try:
+        with _environ("TQDM_DISABLE", "1"):
             todo = []
             for name in names:
                 key = chapter_cache_key(name, profile, parameters)
@@ -458,11 +465,6 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
                 todo.append((name, key))
             chapter_s = _run_chapters(todo, profile, parameters, runs_dir, cell_timeout, jobs)
             executed = [name for name, _ in todo]
-        finally:
-            if saved is None:
-                os.environ.pop("TQDM_DISABLE", None)
-            else:
-                os.environ["TQDM_DISABLE"] = saved
     if collect_results is None:
         collect_results = run and profile == "offline"
     if collect_results:

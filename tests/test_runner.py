@@ -1,7 +1,7 @@
 """The papermill runner and the CLI: parameters, results.json, failing cells, unknown names."""
 import json
-import subprocess
 import os
+import subprocess
 import sys
 
 import pytest
