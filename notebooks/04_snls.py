@@ -309,7 +309,7 @@ if "lra_diffusion" in cfg.hosts and cfg.lra_avg_samples:
           + ", ".join(f"{s_} sample(s): {a:.2f}%" for s_, a in samp.items()))
 
 # %% [markdown]
-# How to read this against the paper's Table I (CIFAR-10, CLIP ViT-L/14 features; the paper's numbers): there
+# How to read this against Table I of {cite}`lim2025soft` (CIFAR-10, CLIP ViT-L/14 features; the paper's numbers): there
 # LRA-Diffusion + SNLS beat LRA-Diffusion by 0.2-1.0 points on CBN and PMD at 35%, and every method is far lower
 # on CBN at 70%. What this run measured (generated from its metrics):
 
