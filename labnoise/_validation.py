@@ -41,6 +41,79 @@ def check_labels(labels, num_classes: int | None = None, *, name: str = "labels"
     return arr
 
 
+#: how far a row of ``pred_probs`` may sum from 1 (float32 softmax rows sum to 1 within ~1e-6)
+PRED_PROBS_ATOL = 1e-3
+
+_PRED_PROBS_HINT = ("pass pred_probs = softmax of out-of-sample logits (each row a probability distribution over "
+                    "the K classes, from a model that did not train on that example, e.g. K-fold "
+                    "cross-validation)")
+
+
+def check_pred_probs(pred_probs, *, length: int | None = None, num_classes: int | None = None,
+                     name: str = "pred_probs") -> np.ndarray:
+    """Return ``pred_probs`` as a float64 (N, K) array after checking it is a probability matrix: 2-D, ``length``
+    rows and ``num_classes`` columns (if given), K >= 2, finite, every entry in [0, 1] and every row summing to 1
+    within :data:`PRED_PROBS_ATOL`. Rows are then renormalised exactly. One ``ValueError`` per failure, saying
+    what to pass (the softmax of out-of-sample logits); raw logits or unnormalised scores are refused, never
+    silently rescaled."""
+    try:
+        arr = np.asarray(pred_probs, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a numeric (N, K) array; {_PRED_PROBS_HINT}.") from None
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D (N, K) array, got shape {arr.shape}; {_PRED_PROBS_HINT}.")
+    if length is not None and arr.shape[0] != length:
+        raise ValueError(f"{name} has {arr.shape[0]} rows but there are {length} labels; {_PRED_PROBS_HINT}, "
+                         "one row per label, in the same order.")
+    if arr.shape[1] < 2:
+        raise ValueError(f"{name} has {arr.shape[1]} column(s); it needs one column per class (K >= 2); "
+                         f"{_PRED_PROBS_HINT}.")
+    if num_classes is not None and arr.shape[1] != int(num_classes):
+        raise ValueError(f"{name} has {arr.shape[1]} columns but num_classes={num_classes}; pass num_classes equal "
+                         f"to the width of {name} (or leave it out), or {_PRED_PROBS_HINT}.")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        rows = np.unique(np.nonzero(bad)[0])
+        raise ValueError(f"{name} contains NaN or infinite values in {rows.size} row(s) (first: {rows[:5].tolist()}); "
+                         f"{_PRED_PROBS_HINT}.")
+    if arr.size and (arr.min() < 0.0 or arr.max() > 1.0):
+        raise ValueError(f"{name} must hold probabilities in [0, 1], got values in [{arr.min():.4g}, {arr.max():.4g}] "
+                         f"(raw logits?); {_PRED_PROBS_HINT}.")
+    sums = arr.sum(1)
+    off = np.flatnonzero(np.abs(sums - 1.0) > PRED_PROBS_ATOL)
+    if off.size:
+        raise ValueError(f"every row of {name} must sum to 1 (within {PRED_PROBS_ATOL:g}); {off.size} row(s) do not "
+                         f"(first: row {int(off[0])} sums to {sums[off[0]]:.4g}); {_PRED_PROBS_HINT}.")
+    return arr / sums[:, None]
+
+
+def infer_num_classes(labels: np.ndarray, *, name: str = "labels") -> int:
+    """The documented rule when ``num_classes`` is not given: K = largest label + 1, and every class 0..K-1 must
+    then occur in ``labels`` (a gap means a stray label, e.g. one 12 in a 4-class set, or classes absent from this
+    subset): otherwise one ``ValueError`` that says to pass ``num_classes``. ``labels``: checked int labels."""
+    K = int(labels.max()) + 1
+    counts = np.bincount(labels, minlength=K)
+    missing = np.flatnonzero(counts == 0)
+    if missing.size:
+        top = int(labels.max())
+        raise ValueError(f"num_classes was not given, so it is inferred as the largest label + 1 = {K}; but "
+                         f"{name} never use class(es) {_ranges(missing)}, so the largest label ({top}, held by "
+                         f"{int(counts[top])} example(s)) looks like a stray; pass num_classes=K explicitly "
+                         "(then labels >= K are refused) or remap the labels to 0..K-1.")
+    return K
+
+
+def _ranges(idx) -> str:
+    """[4, 5, 6, 9] -> '4..6, 9' (short, for messages)."""
+    idx = [int(i) for i in idx]
+    out, start = [], idx[0]
+    for a, b in zip(idx, idx[1:] + [None]):
+        if b != a + 1:
+            out.append(str(start) if start == a else f"{start}..{a}")
+            start = b
+    return ", ".join(out[:6]) + (", ..." if len(out) > 6 else "")
+
+
 def check_num_classes(num_classes, labels: np.ndarray | None = None) -> int:
     if num_classes is None:
         if labels is None:

@@ -33,7 +33,7 @@ The same detectors as scikit-learn-style estimators (``get_params``, ``fit(label
 """
 from __future__ import annotations
 
-from ._base import DetectionResult, check_inputs
+from ._base import DetectionResult, check_inputs, note_num_classes
 from .aum import aum
 from .avg_encoder import avg_encoder
 from .compare import (PAPER_AVERAGE, PAPER_TABLE1, analysis, compare, compare_many, detector_options, parse_setting,
@@ -86,8 +86,11 @@ def find_noisy(labels, features, *, method: str = "dynacor", flipped_features=No
         and then not needed by the others.
     seed : int, controls every random choice of the detector.
     options : the detector's own keyword options (see each function), e.g. ``num_classes``, ``epochs``,
-        ``precision``, ``device``; an option the detector does not have is an error.
+        ``precision``, ``device``; an option the detector does not have is an error. ``num_classes`` not given:
+        K = the largest label + 1 (Confident Learning with ``pred_probs``: their width), and a class gap (a label
+        of 12 in a 4-class set) is refused; ``result.settings["num_classes_source"]`` says which rule gave K.
     Returns a :class:`DetectionResult` with ``is_noisy`` (bool, N) and ``score`` (float, N; higher = more suspect).
+    Invalid inputs (labels, features, ``pred_probs``) raise one ``ValueError`` before any work starts.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}.")
@@ -101,4 +104,5 @@ def find_noisy(labels, features, *, method: str = "dynacor", flipped_features=No
         options["flipped_features"] = flipped_features
     elif flipped_features is not None:
         check_inputs(labels, features, num_classes=options.get("num_classes"), flipped_features=flipped_features)
-    return fn(labels, features, seed=seed, **options)
+    res = fn(labels, features, seed=seed, **options)
+    return note_num_classes(res, labels, options.get("num_classes"), options.get("pred_probs"))

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_features, check_labels
+from .._validation import check_features, check_labels, infer_num_classes
 
-__all__ = ["DetectionResult", "check_inputs", "check_precision", "PRECISIONS"]
+__all__ = ["DetectionResult", "check_inputs", "check_precision", "PRECISIONS", "note_num_classes"]
 
 #: the ``precision`` values of the detectors that train (see :mod:`labnoise.detect._dynamics`)
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -45,6 +45,10 @@ class DetectionResult:
 def check_inputs(labels, features, *, num_classes=None, flipped_features=None):
     """Validate the detector inputs once: labels (N,) integers in 0..K-1 with K >= 2, features (N, D) finite.
 
+    ``num_classes`` not given: K is inferred as the largest label + 1, and then every class 0..K-1 must occur
+    (:func:`labnoise._validation.infer_num_classes`): a stray label (one 12 in a 4-class set) is refused instead
+    of silently making K = 13. Given: labels >= K are refused.
+
     Returns ``(labels int64, features float32, K, flipped float32 or None)``. Raises one ``ValueError`` that
     says what to do.
     """
@@ -59,10 +63,11 @@ def check_inputs(labels, features, *, num_classes=None, flipped_features=None):
     if n_feat is not None and raw.ndim == 1 and raw.shape[0] != n_feat:
         raise ValueError(f"labels has {raw.shape[0]} entries but features has {n_feat} rows; pass one label per "
                          "feature row, in the same order.")
-    if num_classes is not None and (int(num_classes) != num_classes or int(num_classes) < 2):
-        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}.")
+    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
+                                    or int(num_classes) < 2):
+        raise ValueError(f"num_classes must be an integer >= 2 (the number of classes K), got {num_classes!r}.")
     y = check_labels(raw, None if num_classes is None else int(num_classes), name="labels")
-    K = int(num_classes) if num_classes is not None else int(y.max()) + 1
+    K = int(num_classes) if num_classes is not None else infer_num_classes(y)
     if np.unique(y).size < 2:
         raise ValueError("labels hold a single class; noisy-label detection needs at least 2 classes present.")
     X = check_features(feats, name="features", length=y.size)
@@ -73,3 +78,18 @@ def check_inputs(labels, features, *, num_classes=None, flipped_features=None):
             raise ValueError(f"flipped_features has {F.shape[1]} columns but features has {X.shape[1]}; pass the "
                              "same encoder's features of the horizontally flipped images.")
     return y, X, K, F
+
+
+def note_num_classes(result: DetectionResult, labels, num_classes=None, pred_probs=None) -> DetectionResult:
+    """Say where K came from, in ``result.settings``: ``num_classes`` and ``num_classes_source`` (``"given"``,
+    ``"pred_probs width"`` or ``"inferred: largest label + 1"``). Called once by the public entry points
+    (:func:`labnoise.detect.find_noisy`, the estimators' ``fit``) after the detector validated its inputs."""
+    if num_classes is not None:
+        K, source = int(num_classes), "given"
+    elif pred_probs is not None:
+        K, source = int(np.shape(pred_probs)[1]), "pred_probs width"
+    else:
+        K, source = int(np.max(labels)) + 1, "inferred: largest label + 1"
+    result.settings.setdefault("num_classes", K)
+    result.settings["num_classes_source"] = source
+    return result

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from .._validation import check_pred_probs
 from ._base import DetectionResult, check_inputs, check_precision
 from ._dynamics import train_dynamics
 
@@ -52,13 +53,25 @@ def _resolved(precision, device) -> str:
 def confident_learning(labels, features, *, num_classes=None, seed: int = 0, folds: int = 5, model: str = "mlp",
                        filter_by: str = "prune_by_noise_rate", hidden=(512,), epochs: int = 10, lr: float = 0.02,
                        batch_size: int = 128, pred_probs=None, device="cpu", precision: str = "auto") -> DetectionResult:
-    """Flag label issues with cleanlab. ``pred_probs`` (N, K) out-of-sample probabilities may be passed;
-    otherwise they come from ``folds``-fold cross-validation of ``model`` in {"mlp", "logreg"} (``precision``:
+    """Flag label issues with cleanlab. ``pred_probs`` (N, K) out-of-sample probabilities may be passed (the
+    softmax of out-of-sample logits: finite, in [0, 1], rows summing to 1 within
+    :data:`labnoise._validation.PRED_PROBS_ATOL`, K columns = ``num_classes``, which defaults to their width;
+    anything else is refused with one ``ValueError``); otherwise they come from ``folds``-fold cross-validation of ``model`` in {"mlp", "logreg"} (``precision``:
     the MLP folds', see :mod:`labnoise.detect._dynamics`).
     Returns ``score`` = 1 - self-confidence (1 - pred_probs[i, labels[i]]); ``extras``: ``pred_probs``,
     ``timings`` (``cross_validation``, ``cleanlab``)."""
     from cleanlab.filter import find_label_issues
 
+    if pred_probs is not None:  # validated first: its width is K when num_classes is not given
+        pred_probs = check_pred_probs(pred_probs, length=np.shape(labels)[0] if np.ndim(labels) == 1 else None,
+                                      num_classes=num_classes)
+        raw = np.asarray(labels)
+        if num_classes is None and raw.ndim == 1 and raw.size and np.issubdtype(raw.dtype, np.integer) \
+                and int(raw.max()) >= pred_probs.shape[1]:
+            raise ValueError(f"labels hold class {int(raw.max())} but pred_probs has {pred_probs.shape[1]} columns "
+                             f"(classes 0..{pred_probs.shape[1] - 1}): labels and pred_probs disagree; pass the "
+                             "labels the model was trained on, and pred_probs with one column per class.")
+        num_classes = pred_probs.shape[1] if num_classes is None else num_classes
     y, X, K, _ = check_inputs(labels, features, num_classes=num_classes)
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(MODELS)}.")
@@ -70,10 +83,7 @@ def confident_learning(labels, features, *, num_classes=None, seed: int = 0, fol
                                               hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size,
                                               device=device, precision=precision)
         timings["cross_validation"] = time.perf_counter() - t0
-    pred_probs = np.asarray(pred_probs, dtype=np.float64)
-    if pred_probs.shape != (y.size, K):
-        raise ValueError(f"pred_probs must have shape (N, K) = {(y.size, K)}, got {pred_probs.shape}.")
-    pp = np.clip(pred_probs, 1e-12, None)
+    pp = np.clip(np.asarray(pred_probs, dtype=np.float64), 1e-12, None)
     pp = pp / pp.sum(1, keepdims=True)
     t0 = time.perf_counter()
     # n_jobs=1: cleanlab's own process pool cannot start inside a Dask worker (a daemon process), and the

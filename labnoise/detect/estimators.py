@@ -4,7 +4,8 @@
 Each class's constructor takes exactly the function's keyword options (``seed`` included) and stores them
 unchanged, so ``get_params`` / ``set_params`` / ``sklearn.base.clone`` work; ``fit(labels, features, ...)`` runs
 the detector and sets the fitted attributes with a trailing underscore: ``is_noisy_`` (bool, N), ``score_``
-(float, N), ``result_`` (the :class:`~labnoise.detect.DetectionResult`), ``n_features_in_``. The data-like
+(float, N), ``result_`` (the :class:`~labnoise.detect.DetectionResult`), ``n_features_in_``, ``num_classes_`` (K;
+``result_.settings["num_classes_source"]`` says whether it was given or inferred). The data-like
 inputs -- ``flipped_features``, ``clean_labels``, DynaCor's ``dynamics``, Avg.Encoder's ``margins``, Confident
 Learning's ``pred_probs`` -- are ``fit`` arguments, not parameters. Before ``fit``, :meth:`label_issues` raises
 ``sklearn.exceptions.NotFittedError``.
@@ -26,6 +27,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import note_num_classes
 from .aum import aum
 from .avg_encoder import avg_encoder
 from .confident import confident_learning
@@ -51,7 +53,10 @@ class _Detector(BaseEstimator):
         if bad:
             raise ValueError(f"{type(self).__name__}.fit takes no {', '.join(map(repr, bad))}; its data inputs are: "
                              f"{', '.join(sorted(allowed)) or 'none besides labels and features'}.")
-        res = type(self)._fn(labels, features, **fit_inputs, **self.get_params())
+        params = self.get_params()
+        res = type(self)._fn(labels, features, **fit_inputs, **params)
+        note_num_classes(res, labels, params.get("num_classes"), fit_inputs.get("pred_probs"))
+        self.num_classes_ = res.settings["num_classes"]
         self.result_ = res
         self.is_noisy_ = res.is_noisy
         self.score_ = res.score
