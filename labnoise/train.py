@@ -313,6 +313,10 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
     if x_test is not None:
         if lane_of(x_test) != lane:
             raise ValueError(f"x is in the {lane} lane but x_test is not; pass test inputs of the same kind.")
+        if tuple(x_test.shape[1:]) != tuple(x.shape[1:]):
+            raise ValueError(f"x_test has shape {tuple(x_test.shape)} but x has {tuple(x.shape)}: every test input "
+                             f"must have the training inputs' shape {tuple(x.shape[1:])}; pass x_test from the same "
+                             "encoder (features) or image size as x.")
         y_test = check_labels(y_test, C, name="y_test", length=len(x_test))
     for nm, v in (("epochs", epochs), ("batch_size", batch_size), ("eval_every", eval_every)):
         if int(v) != v or v < 1:

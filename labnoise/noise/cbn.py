@@ -84,10 +84,19 @@ class CBNState:
         return np.where(flip, self.nearest_other, self.labels).astype(np.int64)
 
 
+def _check_map(map_2d, n_points):
+    m = check_features(map_2d, name="map_2d", length=n_points)
+    if m.shape[1] != 2:
+        raise ValueError(f"map_2d must be an (N, 2) map (one 2-D point per example), got shape {m.shape}; pass "
+                         "the t-SNE map (labnoise.tsne.tsne_map), or pass features as the first argument to have "
+                         "it computed.")
+    return m
+
+
 def _as_map(features_or_map, map_2d, n_points, seed, tsne_kwargs, cache):
     """Return (map, how): a given 2-D map, a 2-column input used as the map, or a t-SNE of the features."""
     if map_2d is not None:
-        return check_features(map_2d, name="map_2d", length=n_points), "given map_2d"
+        return _check_map(map_2d, n_points), "given map_2d"
     if features_or_map is None:
         raise ValueError("pass the encoder features (t-SNE is run on them) or a 2-D map via map_2d=.")
     x = check_features(features_or_map, length=n_points)
@@ -244,7 +253,7 @@ def cbn_rate_grid(map_2d, labels, ns, rs, seed: int = 0, num_classes: int | None
     """Realised CBN noise rate for every ``(n, r)`` pair: array (len(ns), len(rs)). Each ``n`` costs one
     nearest-sub-centre query; all radii then come from one sorted array (for the explorer figure)."""
     y = check_labels(labels, num_classes)
-    m = check_features(map_2d, name="map_2d", length=y.shape[0])
+    m = _check_map(map_2d, y.shape[0])
     state = CBNState(m, y, check_num_classes(num_classes, y), seed)
     rs = np.asarray(rs, dtype=np.float64)
     out = np.empty((len(ns), rs.size))
@@ -258,7 +267,7 @@ def cbn_loop(map_2d, labels, n: int, r: float, seed: int = 0, num_classes: int |
     """Algorithm 1 written the direct way, one point at a time (the reference implementation the benchmark and
     tests compare against). Same sub-centres as :func:`cbn` for the same seed; returns the noisy labels."""
     y = check_labels(labels, num_classes)
-    m = np.asarray(map_2d, dtype=np.float64)
+    m = _check_map(map_2d, y.shape[0]).astype(np.float64)
     C = check_num_classes(num_classes, y)
     state = CBNState(m, y, C, seed)  # shares the seeded sub-centre draw and the class centres
     if not 1 <= int(n) <= int(state.class_sizes.min()):

@@ -179,7 +179,11 @@ def transition(labels, T, seed: int = 0, num_classes: int | None = None) -> Nois
     """
     T = _check_transition(T, num_classes)
     C = T.shape[0]
-    y = check_labels(labels, C)
+    y = check_labels(labels)
+    if int(y.max()) >= C:
+        raise ValueError(f"T is {C} x {C} but labels hold class {int(y.max())}: T needs one row and one column per "
+                         f"class, i.e. at least {int(y.max()) + 1} x {int(y.max()) + 1}; pass the full C x C matrix "
+                         "(e.g. from transition_from(clean, noisy, num_classes=C)).")
     g = make_rng(seed)
     cdf = np.cumsum(T, axis=1)
     cdf[:, -1] = 1.0
