@@ -41,6 +41,7 @@ from tqdm.auto import tqdm
 
 from ._io import save_json, save_npy
 from ._validation import check_choice
+from .cache import read_npy
 
 ENCODERS = ("pixels", "efficientnet-lite0", "clip")
 SPLITS = ("train", "test")
@@ -244,15 +245,7 @@ def _path_for(root, key: dict) -> Path:
 
 def _load(path: Path, rows: int | None):
     """The cached array, or None if missing / unreadable / of the wrong length (then it is recomputed)."""
-    if not path.exists():
-        return None
-    try:
-        arr = np.load(path, mmap_mode="r")
-    except (OSError, ValueError, EOFError):
-        return None
-    if arr.ndim != 2 or arr.dtype != np.float32 or (rows is not None and arr.shape[0] != rows):
-        return None
-    return arr
+    return read_npy(path, shape=(rows, None), dtype=np.float32, mmap=True)
 
 
 def _finish(x: np.ndarray, normalize: bool) -> np.ndarray:

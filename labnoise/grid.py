@@ -26,6 +26,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ._io import save_json
+from .cache import read_json_object
 from ._torch import with_precision
 
 __all__ = ["run_grid", "summarize", "format_table", "cell_path", "rate_key", "to_frame"]
@@ -77,14 +78,12 @@ def _run_cells(fn, cells_fp, *, cache_dir, overwrite, progress) -> list[dict]:
     for j, ((m, n, r, s), fp) in enumerate(cells_fp):
         path = cell_path(cache_dir, m, n, r, s) if cache_dir is not None else None
         if path is not None and path.exists() and not overwrite:
-            try:
-                old = json.loads(path.read_text())
-                if old.get("fingerprint") == fp:
-                    old["cached"] = True
-                    recs[j] = old
-                    continue
-            except (json.JSONDecodeError, OSError):
-                pass
+            # an unreadable cell file (truncated, not a JSON object, no metrics) is a miss: the cell is recomputed
+            old = read_json_object(path, required=("fingerprint", "metrics"))
+            if old is not None and old["fingerprint"] == fp and isinstance(old["metrics"], dict):
+                old["cached"] = True
+                recs[j] = old
+                continue
         todo.append((j, path))
     if todo:
         from functools import partial

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from ._validation import check_features, check_labels
+from .cache import read_npy
 from .linalg import pca
 
 __all__ = ["tsne_map", "map_quality", "default_cache_dir"]
@@ -127,13 +128,10 @@ def tsne_map(features, seed: int = 0, *, cache=None, pca_dims: int | None = 50, 
         key = hashlib.sha256(json.dumps({"x": _hash_array(x), "p": params, "v": _CACHE_VERSION,
                                          "openTSNE": openTSNE.__version__}, sort_keys=True).encode()).hexdigest()
         path = folder / f"tsne-{key[:24]}.npy"
-        if path.exists():
-            try:
-                m = np.load(path)
-            except (OSError, ValueError, EOFError):  # a corrupt or truncated file: recompute it, like features
-                m = None
-            if m is not None and m.shape == (x.shape[0], 2) and np.all(np.isfinite(m)):
-                return m.astype(np.float32, copy=False)
+        # an unreadable, misshaped or non-finite file is a miss: recomputed (labnoise.cache's one rule)
+        m = read_npy(path, shape=(x.shape[0], 2), finite=True)
+        if m is not None and np.issubdtype(m.dtype, np.floating):
+            return m.astype(np.float32, copy=False)
 
     z = x
     if pca_dims and x.shape[1] > int(pca_dims):

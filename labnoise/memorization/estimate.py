@@ -174,9 +174,9 @@ def subsample_estimate(trainer, labels, held_out=None, *, m: int = 100, keep: fl
     for start in range(0, m, chunk_size):
         stop = min(start + chunk_size, m)
         path = None if ckpt is None else ckpt / f"chunk-{start:06d}-{stop:06d}.npz"
-        if path is not None and path.exists():
-            with np.load(path) as z:
-                correct[start:stop] = np.unpackbits(z["correct"], axis=1, count=n).astype(bool)
+        chunk = None if path is None else load_chunk(path, stop - start, n)
+        if chunk is not None:
+            correct[start:stop] = chunk
             timings["loaded_chunks"] += 1
         else:
             todo.append((start, stop, path))
@@ -204,6 +204,21 @@ def subsample_estimate(trainer, labels, held_out=None, *, m: int = 100, keep: fl
     return MemorizationResult(inclusion=inc, exclusion=exc, memorization=mem, counts=counts, held_out=held_out,
                               masks=masks, correct=correct, m=m, keep=keep, seed=seed, trainer=_describe(trainer),
                               timings=timings)
+
+
+def load_chunk(path, runs: int, n: int):
+    """The (runs, n) bool ``correct`` matrix of a checkpointed chunk, or None when the file is missing or
+    unreadable (truncated, garbage, another shape): the chunk is then trained again (the cache rule of
+    :mod:`labnoise.cache`)."""
+    from ..cache import read_npz
+
+    z = read_npz(path, ("correct",))
+    if z is None:
+        return None
+    packed = z["correct"]
+    if packed.dtype != np.uint8 or packed.shape != (runs, (n + 7) // 8):
+        return None
+    return np.unpackbits(packed, axis=1, count=n).astype(bool)
 
 
 def _train_chunk(trainer, n, held_out, seed, start, stop, masks, path):
