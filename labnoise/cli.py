@@ -88,7 +88,8 @@ def main(argv=None) -> int:
         from .data import DataNotFoundError
         from .runner import ChapterFailed
 
-        if isinstance(e, (ValueError, DataNotFoundError, ChapterFailed, FileNotFoundError, RuntimeError)):
+        if isinstance(e, (ValueError, TypeError, DataNotFoundError, ChapterFailed, FileNotFoundError,
+                          RuntimeError)):
             print(f"labnoise {args.command}: error: {e}", file=sys.stderr)
             return 1
         raise

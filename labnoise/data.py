@@ -49,6 +49,37 @@ class DataNotFoundError(FileNotFoundError):
     """A data file is neither in the data root nor downloadable (offline?). The message says what to do."""
 
 
+class DataError(ValueError):
+    """A data file is there but corrupt, truncated or not what it claims to be (wrong md5, unreadable pickle,
+    wrong shape). The message names the file and says what to do: ``labnoise data import`` a fresh copy."""
+
+
+def _corrupt(path, what: str, key: str | None = None) -> DataError:
+    entry = FILES.get(key) if key else None
+    fresh = f" (from {entry.url}, md5 {entry.md5})" if entry else ""
+    return DataError(f"{path} is corrupt, truncated or not the expected file: {what}. Fetch a fresh copy{fresh} "
+                     f"and run `labnoise data import PATH` on it (it is validated before anything is replaced).")
+
+
+#: (path, size, mtime_ns) -> md5, so that a file is hashed once per process however often it is read
+_MD5_SEEN: dict = {}
+
+
+def verify(key: str, path) -> Path:
+    """``path`` after checking it is registry file ``key``'s exact bytes (md5); raises :class:`DataError` naming
+    the file and the fix otherwise. Hashed once per process per (size, mtime)."""
+    path = Path(path)
+    entry = FILES[key]
+    st = path.stat()
+    sig = (str(path), st.st_size, st.st_mtime_ns)
+    if sig not in _MD5_SEEN:
+        _MD5_SEEN[sig] = _md5(path)
+    if _MD5_SEEN[sig] != entry.md5:
+        raise _corrupt(path, f"md5 {_MD5_SEEN[sig]}, expected {entry.md5} ({st.st_size} bytes, expected "
+                             f"{entry.size})", key)
+    return path
+
+
 # ------------------------------------------------------------------------------------------------ data root
 def data_root(root=None) -> Path:
     """The data root: ``root`` if given, else ``$LABNOISE_DATA``, else ``~/.cache/labnoise``. Not created here."""
@@ -201,14 +232,23 @@ def _dataset_folder(name: str, root: Path, download: bool) -> Path:
     folder = root / entry.extract_to
     if folder.exists():
         return folder
-    archive = fetch(name, root, download=download)  # the archive itself if present, else downloaded
+    archive = verify(name, fetch(name, root, download=download))  # the archive if present, else downloaded
     return _extract_archive(archive, root, entry.extract_to)
 
 
 # ------------------------------------------------------------------------------------------------ datasets
 def _unpickle(path: Path) -> dict:
-    with open(path, "rb") as f:
-        d = pickle.load(f, encoding="bytes")
+    """One CIFAR python batch (a pickled dict of lists and numpy arrays), read without running arbitrary code;
+    anything unreadable is a :class:`DataError` naming the file."""
+    try:
+        with open(path, "rb") as f:
+            d = _NumpyOnlyUnpickler(f, encoding="bytes").load()
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # noqa: BLE001 -- any failure to parse the file is the same fact: the file is bad
+        raise _corrupt(path, f"{type(e).__name__}: {e}") from None
+    if not isinstance(d, dict):
+        raise _corrupt(path, f"holds a {type(d).__name__}, not a CIFAR batch dict")
     return {(k.decode() if isinstance(k, bytes) else k): v for k, v in d.items()}
 
 
@@ -216,24 +256,35 @@ def _to_nhwc(flat) -> np.ndarray:
     return np.asarray(flat, dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy()
 
 
+def _batch(folder: Path, name: str, images: int | None, label_key: str) -> tuple:
+    """(images NHWC or None, labels or names) of one CIFAR batch file, with every field checked: a truncated or
+    foreign file is a :class:`DataError` naming it."""
+    path = folder / name
+    d = _unpickle(path)
+    try:
+        if images is None:
+            return None, [c.decode() if isinstance(c, bytes) else str(c) for c in d[label_key]]
+        x = _to_nhwc(d["data"])
+        y = np.asarray(d[label_key], dtype=np.int64)
+    except (KeyError, ValueError, TypeError) as e:
+        raise _corrupt(path, f"not a CIFAR batch ({type(e).__name__}: {e})") from None
+    if x.shape[0] != images or y.shape != (images,):
+        raise _corrupt(path, f"expected {images} images and labels, got {x.shape[0]} and {y.shape[0]}")
+    return x, y
+
+
 def _read_cifar10(folder: Path):
-    xs, ys = [], []
-    for b in range(1, 6):
-        d = _unpickle(folder / f"data_batch_{b}")
-        xs.append(_to_nhwc(d["data"]))
-        ys.append(np.asarray(d["labels"], dtype=np.int64))
-    test = _unpickle(folder / "test_batch")
-    meta = _unpickle(folder / "batches.meta")
-    classes = [c.decode() if isinstance(c, bytes) else c for c in meta["label_names"]]
-    return (np.concatenate(xs), np.concatenate(ys), _to_nhwc(test["data"]),
-            np.asarray(test["labels"], dtype=np.int64), classes)
+    parts = [_batch(folder, f"data_batch_{b}", 10000, "labels") for b in range(1, 6)]
+    xte, yte = _batch(folder, "test_batch", 10000, "labels")
+    _, classes = _batch(folder, "batches.meta", None, "label_names")
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), xte, yte, classes)
 
 
 def _read_cifar100(folder: Path):
-    train, test, meta = (_unpickle(folder / n) for n in ("train", "test", "meta"))
-    classes = [c.decode() if isinstance(c, bytes) else c for c in meta["fine_label_names"]]
-    return (_to_nhwc(train["data"]), np.asarray(train["fine_labels"], dtype=np.int64), _to_nhwc(test["data"]),
-            np.asarray(test["fine_labels"], dtype=np.int64), classes)
+    xtr, ytr = _batch(folder, "train", 50000, "fine_labels")
+    xte, yte = _batch(folder, "test", 10000, "fine_labels")
+    _, classes = _batch(folder, "meta", None, "fine_label_names")
+    return xtr, ytr, xte, yte, classes
 
 
 def _digits(seed: int = 0):
@@ -288,24 +339,31 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
 
 
 def read_cifar_n(path) -> dict:
-    """Read a CIFAR-N ``.pt`` file (a torch zip archive or a plain pickle) into a dict of int64 arrays."""
+    """Read a CIFAR-N ``.pt`` file (a torch zip archive or a plain pickle) into a dict of int64 arrays, without
+    torch and without running code from the file. Anything else (random bytes, a truncated file, a pickle of
+    other objects) raises one :class:`DataError` naming the file."""
     path = Path(path)
     raw = path.read_bytes()
-    if zipfile.is_zipfile(io.BytesIO(raw)):
-        with zipfile.ZipFile(io.BytesIO(raw)) as z:
-            pkl = next((n for n in z.namelist() if n.endswith("data.pkl")), None)
-            if pkl is None:
-                raise ValueError(f"{path} is a zip file without data.pkl: not a CIFAR-N label file.")
-            raw = z.read(pkl)
-    d = _NumpyOnlyUnpickler(io.BytesIO(raw)).load()
-    if not isinstance(d, dict):
-        raise ValueError(f"{path} does not hold a dict of label arrays.")
-    return {k: np.asarray(v, dtype=np.int64) for k, v in d.items()}
+    try:
+        if zipfile.is_zipfile(io.BytesIO(raw)):
+            with zipfile.ZipFile(io.BytesIO(raw)) as z:
+                pkl = next((n for n in z.namelist() if n.endswith("data.pkl")), None)
+                if pkl is None:
+                    raise DataError(f"{path} is a zip file without data.pkl: not a CIFAR-N label file.")
+                raw = z.read(pkl)
+        d = _NumpyOnlyUnpickler(io.BytesIO(raw)).load()
+        if not isinstance(d, dict):
+            raise DataError(f"{path} does not hold a dict of label arrays: not a CIFAR-N label file.")
+        return {str(k): np.asarray(v, dtype=np.int64) for k, v in d.items()}
+    except DataError:
+        raise
+    except Exception as e:  # noqa: BLE001 -- unpickling random or hostile bytes can raise almost anything
+        raise _corrupt(path, f"not a readable CIFAR-N label file ({type(e).__name__}: {e})") from None
 
 
 @functools.lru_cache(maxsize=4)
 def _cifar_n_cached(key: str, root: str, download: bool) -> dict:
-    return read_cifar_n(fetch(key, root, download=download))
+    return read_cifar_n(verify(key, fetch(key, root, download=download)))
 
 
 def load_label_set(name: str, which: str, root=None, download: bool = True) -> np.ndarray:
@@ -318,6 +376,8 @@ def load_label_set(name: str, which: str, root=None, download: bool = True) -> n
     check_choice(which, LABEL_SETS[name], name=f"{name} label set")
     keys = _CIFAR10N_KEYS if name == "cifar10n" else _CIFAR100N_KEYS
     d = _cifar_n_cached(name, str(data_root(root)), bool(download))
+    if keys[which] not in d:
+        raise _corrupt(fetch(name, root, download=False), f"it has no {keys[which]!r} entry", name)
     return d[keys[which]].copy()
 
 
@@ -335,9 +395,8 @@ def load_reference_labels(dataset: str, kind: str, rate=None, root=None, downloa
     if kind == "synthetic_random1":
         if dataset != "cifar10":
             raise ValueError("synthetic_random1 exists for cifar10 only.")
-        path = fetch("cifar_rand1_syn_labels", root, download)
-        table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.int64)
-        return table[:, 1].copy()
+        path = verify("cifar_rand1_syn_labels", fetch("cifar_rand1_syn_labels", root, download))
+        return _read_syn_csv(path)[:, 1].copy()
     if kind == "given":
         key = f"{dataset}-given-labels"
     else:
@@ -345,7 +404,26 @@ def load_reference_labels(dataset: str, kind: str, rate=None, root=None, downloa
         if rate is None or round(float(rate), 2) not in rates:
             raise ValueError(f"rate must be 0.35 or 0.70 for the released {kind} files, got {rate!r}.")
         key = f"{dataset}-{kind}-{rates[round(float(rate), 2)]}"
-    return np.load(fetch(key, root, download)).astype(np.int64)
+    return _read_label_npy(verify(key, fetch(key, root, download)), key).astype(np.int64)
+
+
+def _read_label_npy(path: Path, key: str | None = None) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except Exception as e:  # noqa: BLE001 -- a truncated or foreign .npy
+        raise _corrupt(path, f"not a readable .npy label file ({type(e).__name__}: {e})", key) from None
+
+
+def _read_syn_csv(path: Path) -> np.ndarray:
+    try:
+        table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
+    except Exception as e:  # noqa: BLE001
+        raise _corrupt(path, f"not a given_label,noisy_label csv ({type(e).__name__}: {e})",
+                       "cifar_rand1_syn_labels") from None
+    if table.shape != (50000, 2):
+        raise _corrupt(path, f"expected 50000 rows of given_label,noisy_label, got shape {table.shape}",
+                       "cifar_rand1_syn_labels")
+    return table
 
 
 # ------------------------------------------------------------------------------------------------ status
@@ -449,7 +527,7 @@ def _exchange(a: Path, b: Path) -> bool:
 def _check_labels_array(y, n, c, what):
     y = np.asarray(y)
     if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= c:
-        raise ValueError(f"{what}: expected {n} integer labels in [0, {c - 1}], got shape {y.shape}, "
+        raise DataError(f"{what}: expected {n} integer labels in [0, {c - 1}], got shape {y.shape}, "
                          f"dtype {y.dtype}" + (f", range [{y.min()}, {y.max()}]" if y.size else "") + ".")
 
 
@@ -510,13 +588,11 @@ def identify(path) -> tuple[str, Path]:
     if name == "side_info_cifar10N.csv":
         return "cifar10n-side-info", Path(FILES["cifar10n-side-info"].dest)
     if _REF_NAME.match(name):
-        y = np.load(path, allow_pickle=False)
+        y = _read_label_npy(path, name[:-4])
         _check_labels_array(y, 50000, 100 if name.startswith("cifar100") else 10, str(path))
         return name[:-4], Path(FILES[name[:-4]].dest)
     if name == "cifar_rand1_syn_labels.csv":
-        table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.int64)
-        if table.shape != (50000, 2):
-            raise ValueError(f"{path}: expected 50000 rows of given_label,noisy_label, got {table.shape}.")
+        table = _read_syn_csv(path)
         _check_labels_array(table[:, 1], 50000, 10, str(path))
         return "cifar_rand1_syn_labels", Path(FILES["cifar_rand1_syn_labels"].dest)
     raise ValueError(f"{path}: not a file labnoise knows. Known: cifar-10-python.tar.gz, cifar-100-python.tar.gz, "
