@@ -13,6 +13,8 @@ single values. A value of ``None`` means "the profile's default".
 from __future__ import annotations
 
 import copy
+import math
+from dataclasses import dataclass
 
 from ._validation import check_rate
 from .data import DATASETS, LABEL_SETS
@@ -241,13 +243,121 @@ def _check_rates(chapter, name, value, *, allow_empty: bool = False):
             raise _bad(chapter, name, value, "a noise rate of 0 flips nothing; use rates in (0, 1)")
 
 
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric chapter parameter may take: ``kind`` "int" or "float", bounds ``lo``/``hi`` (None:
+    unbounded; ``open_lo``/``open_hi``: strict), ``listy`` True (a list of such numbers), False (one number) or
+    None (either: e.g. ``hidden``, one width or a list of layer widths). ``None`` as the value always passes
+    (the profile's default)."""
+
+    kind: str
+    lo: float | None = None
+    hi: float | None = None
+    open_lo: bool = False
+    open_hi: bool = False
+    listy: bool | None = False
+    nonempty: bool = True
+
+    def describe(self) -> str:
+        what = "an integer" if self.kind == "int" else "a number"
+        if self.lo is not None and self.hi is not None:
+            what += f" in {'(' if self.open_lo else '['}{self.lo:g}, {self.hi:g}{')' if self.open_hi else ']'}"
+        elif self.lo is not None:
+            what += f" {'>' if self.open_lo else '>='} {self.lo:g}"
+        elif self.hi is not None:
+            what += f" {'<' if self.open_hi else '<='} {self.hi:g}"
+        if self.listy:
+            return f"a {'non-empty ' if self.nonempty else ''}list of {what.replace('an integer', 'integers').replace('a number', 'numbers')}"
+        return what + (" (or a list of them)" if self.listy is None else "")
+
+    def ok(self, x) -> bool:
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            return False
+        if self.kind == "int" and not isinstance(x, int):
+            return False
+        if not math.isfinite(x):
+            return False
+        if self.lo is not None and (x < self.lo or (self.open_lo and x == self.lo)):
+            return False
+        return not (self.hi is not None and (x > self.hi or (self.open_hi and x == self.hi)))
+
+
+_POS = Range("int", 1)
+_POS_LIST = Range("int", 1, listy=True)
+_NONNEG = Range("int", 0)
+_FOLDS = Range("int", 2)
+_LR = Range("float", 0.0, open_lo=True)
+_DECAY = Range("float", 0.0)
+_UNIT = Range("float", 0.0, 1.0)
+_RATE = Range("float", 0.0, 1.0, open_hi=True)
+
+#: The one declaration of each numeric parameter's range, shared by every chapter (:data:`CHAPTER_RANGES` holds the
+#: few that mean something else in one chapter). :func:`check_data_choices` applies it, so it is checked both in
+#: the kernel (:func:`config`) and by ``labnoise run -p`` before a kernel starts
+#: (:func:`labnoise.runner.check_parameters` -> :func:`check_values`).
+RANGES: dict[str, Range] = {
+    **{name: _POS for name in (
+        "knn_k", "tsne_points", "grid_images", "m", "benchmark_runs", "epochs", "batch_size", "chunk_size", "pca_dim",
+        "benchmark_examples", "torch_threads", "threads", "pmd_epochs", "blob_n", "pmd_hidden", "lra_k",
+        "lra_samples", "lra_epochs", "snls_k", "k", "ce_epochs", "ce_hidden", "lra_hidden", "lra_batch_size",
+        "panel_k", "lend_k", "lend_steps", "toy_points", "last_k", "encoder_batch_size", "embed_dim", "simifeat_k",
+        "simifeat_passes", "map_points", "figure_examples", "encoder_epochs", "cores_epochs", "cl_epochs",
+        "ce_batch_size", "detector_examples", "crowd_epochs")},
+    **{name: _POS_LIST for name in ("explorer_ns", "k_sweep", "model_k_sweep", "lra_avg_samples", "batch_sizes")},
+    "hidden": Range("int", 1, listy=None),
+    "blob_points": Range("int", 4),
+    **{name: _NONNEG for name in ("ramp_epochs", "lend_warmup")},
+    **{name: _FOLDS for name in ("cl_folds", "crowd_folds")},
+    **{name: _LR for name in ("lr", "encoder_lr", "ce_lr", "r_start")},
+    **{name: _DECAY for name in ("weight_decay", "encoder_weight_decay", "lend_gamma")},
+    **{name: _UNIT for name in ("threshold", "low_mem", "snls_alpha", "alpha", "lend_alpha", "lend_beta")},
+    **{name: Range("float", 0.0, 1.0, listy=True) for name in ("alpha_sweep", "model_alpha_sweep")},
+    "keep": Range("float", 0.0, 1.0, open_lo=True, open_hi=True),
+    "momentum": Range("float", 0.0, 1.0, open_hi=True),
+    **{name: _RATE for name in ("standin_rate", "blob_rate", "corruption_rate")},
+    "simulated_annotator_rates": Range("float", 0.0, 1.0, open_hi=True, listy=True),
+    "gammas": Range("float", 0.0, 1.0, open_hi=True, listy=True),
+    "aum_percentile": Range("float", 0.0, 100.0),
+}
+#: chapter-specific meanings of a shared name (06: DynaCor's alignment weight ``alpha`` is any weight >= 0)
+CHAPTER_RANGES: dict[str, dict[str, Range]] = {
+    "06_dynacor": {"alpha": _DECAY, "alphas": Range("float", 0.0, listy=True)},
+}
+
+
+def range_of(chapter: str, name: str) -> Range | None:
+    """The declared :class:`Range` of parameter ``name`` in ``chapter`` (None: not a numeric range)."""
+    return CHAPTER_RANGES.get(chapter, {}).get(name, RANGES.get(name))
+
+
+def _check_ranges(cfg: dict, chapter: str) -> None:
+    for name, value in cfg.items():
+        spec = range_of(chapter, name)
+        if spec is None or value is None:
+            continue
+        many = isinstance(value, (list, tuple))
+        if (spec.listy is True and not many) or (spec.listy is False and many) \
+                or (many and spec.nonempty and not value) or not all(spec.ok(x) for x in (value if many else [value])):
+            raise _bad(chapter, name, value, f"expected {spec.describe()}")
+
+
+def check_values(chapter: str, parameters: dict) -> None:
+    """Check parameter overrides alone (no profile needed) against every declared choice and :data:`RANGES`:
+    what ``labnoise run -p`` runs before a kernel starts. One ValueError naming the parameter, the value and
+    what it may be. Checks that compare two parameters (``label_set`` against ``dataset``) see only what is
+    overridden; the kernel's :func:`config` sees the rest."""
+    check_data_choices({k: v for k, v in parameters.items() if v is not None}, chapter=chapter)
+
+
 def check_data_choices(cfg: dict, *, chapter: str = "this chapter") -> None:
     """Raise one ValueError naming the parameter, its value and the values it may take, for every data choice
     of ``cfg`` that the package does not know: ``dataset``, ``encoder`` / ``encoders``, ``seed`` / ``seeds``,
     ``rate`` / ``rates`` / ``sym_rates`` / ``asym_rates``, ``noises`` / ``noise_kinds``, ``pmd_kind``, ``label_set``,
-    ``human_set`` / ``annotators`` (07), ``settings`` (06), ``use_reference`` (03, 04, 07).
-    :func:`config` calls it, so a chapter fails in its first cell."""
+    ``human_set`` / ``annotators`` (07), ``settings`` (06), ``use_reference`` (03, 04, 07), and every numeric
+    parameter against its declared :class:`Range` (:data:`RANGES`). :func:`config` calls it, so a chapter fails in
+    its first cell; :func:`check_values` runs it on ``-p`` overrides before a kernel starts."""
     get = cfg.get
+    _check_ranges(cfg, chapter)
     if "dataset" in cfg and get("dataset") not in DATASETS:
         raise _bad(chapter, "dataset", get("dataset"),
                    f"unknown dataset {get('dataset')!r}; choose one of {', '.join(DATASETS)}")

@@ -135,7 +135,8 @@ def _accepts(example, value) -> bool:
 
 def check_parameters(chapter: str, parameters: dict, nb_path=None) -> None:
     """Check every override against the chapter's parameters cell before a kernel starts; ValueError names
-    the parameter and the type it expects. ``None`` always passes (the profile's default); a parameter whose
+    the parameter and the type it expects, or the range / choices it must lie in (:func:`labnoise.profiles.
+    check_values`: the ranges the chapter's config checks, declared once in :data:`labnoise.profiles.RANGES`). ``None`` always passes (the profile's default); a parameter whose
     notebook default and profile defaults are all ``None`` accepts anything; a list default needs a list (of
     its element type); an int needs an int; a float an int or float; unknown names list the valid ones."""
     nb_path = Path(nb_path) if nb_path else project_root() / "notebooks" / f"{chapter}.ipynb"
@@ -157,6 +158,10 @@ def check_parameters(chapter: str, parameters: dict, nb_path=None) -> None:
                 want = want.replace("float", "float (or int)")
             raise ValueError(f"parameter {name} of chapter {chapter} expects {want} (e.g. {examples[0]!r}), "
                              f"got {value!r} ({_type_name(value)}).")
+    # then the values: the same declared ranges and choices the chapter's config checks in the kernel
+    from .profiles import check_values
+
+    check_values(chapter, parameters)
 
 
 def _replace_atomic(src: Path, dest: Path) -> None:
