@@ -213,7 +213,7 @@ HUMAN_LABEL_SETS = {"cifar10": tuple(s for s in LABEL_SETS["cifar10n"] if s != "
 
 
 def _bad(chapter, name, value, want: str) -> ValueError:
-    got = "" if repr(value) in want else f" (got {value!r})"
+    got = "" if isinstance(value, str) and repr(value) in want else f" (got {value!r})"
     return ValueError(f"parameter {name} of chapter {chapter}: {want}{got}; set another value "
                       f"(`labnoise run {chapter} -p {name} VALUE`) or None for the profile's default.")
 
