@@ -115,10 +115,16 @@ def _ranges(idx) -> str:
 
 
 def check_num_classes(num_classes, labels: np.ndarray | None = None) -> int:
+    """``num_classes`` as an int >= 2; when it is None, inferred from ``labels`` by the documented rule of
+    :func:`infer_num_classes` (largest label + 1, no class gap) for a label array, or largest value + 1 for a
+    scalar."""
     if num_classes is None:
         if labels is None:
             raise ValueError("num_classes is required.")
-        return int(np.asarray(labels).max()) + 1
+        arr = np.asarray(labels)
+        if arr.ndim == 1 and arr.size > 1 and np.issubdtype(arr.dtype, np.integer) and arr.min() >= 0:
+            return infer_num_classes(arr)
+        return int(arr.max()) + 1
     if int(num_classes) != num_classes or num_classes < 2:
         raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}.")
     return int(num_classes)
@@ -138,6 +144,8 @@ def check_features(features, *, name: str = "features", length: int | None = Non
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}.")
     arr = arr.astype(np.float32, copy=False)
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one row and one column.")
     if length is not None and arr.shape[0] != length:
         raise ValueError(f"{name} has {arr.shape[0]} rows but {length} were expected "
                          "(one row per example, in the same order as the labels).")

@@ -34,7 +34,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ._torch import torch_threads
-from ._validation import check_choice, check_features, check_labels, check_num_classes
+from ._validation import check_choice, check_features, check_labels, check_num_classes, infer_num_classes
 
 __all__ = ["fit", "predict_proba", "accuracy", "FitResult", "TrainState", "Hook", "lane_of",
            "PIXEL_MEAN", "PIXEL_STD"]
@@ -248,7 +248,8 @@ def fit(model, x, y, *, method="ce", x_test=None, y_test=None, clean_labels=None
     device : "auto" or a torch device string.
     hooks : iterable of :class:`Hook` objects or callables ``f(event, state)``.
     progress : show a tqdm bar over epochs.
-    num_classes : default: ``y.shape[1]`` for soft targets, else the largest label seen + 1.
+    num_classes : default: ``y.shape[1]`` for soft targets, else the largest label seen + 1 (every class below it
+        must then occur in y, y_test or clean_labels; a gap is refused: pass num_classes).
     val_fraction : fraction of the training set held out as a *noisy* validation split (0 = none).
     select : {"last", "best_val"}: return the last epoch's model, or the one with the best noisy-validation
         accuracy (needs ``val_fraction > 0``).
@@ -299,12 +300,15 @@ def _fit(model, x, y, *, method, x_test, y_test, clean_labels, epochs, batch_siz
             raise ValueError(f"soft targets have {y_arr.shape[1]} columns but num_classes={C}.")
     else:
         y_arr = check_labels(y_arr, name="y", length=n)
-        seen = [int(y_arr.max())]
-        if y_test is not None:
-            seen.append(int(np.max(y_test)))
-        if clean_labels is not None:
-            seen.append(int(np.max(clean_labels)))
-        C = check_num_classes(num_classes if num_classes is not None else max(seen) + 1)
+        if num_classes is not None:
+            C = check_num_classes(num_classes)
+        else:  # inferred: the largest label of y, y_test, clean_labels + 1, with no class gap
+            seen = [y_arr] + [np.asarray(v).ravel() for v in (y_test, clean_labels) if v is not None]
+            union = np.concatenate(seen)
+            if np.issubdtype(union.dtype, np.integer) and union.size and union.min() >= 0:
+                C = check_num_classes(infer_num_classes(union, name="the labels (y, y_test, clean_labels)"))
+            else:  # the checks below name the bad argument
+                C = check_num_classes(int(y_arr.max()) + 1)
         y_arr = check_labels(y_arr, C, name="y", length=n)
     if clean_labels is not None:
         clean_labels = check_labels(clean_labels, C, name="clean_labels", length=n)
