@@ -4,6 +4,9 @@ Data root: the ``root`` argument > the ``LABNOISE_DATA`` environment variable > 
 Missing files are downloaded from their official URLs (:mod:`labnoise.registry`) and md5-verified; with no
 network, one :class:`DataNotFoundError` names the URL and the exact path to put the file at, and nothing is
 written. Files fetched by hand are placed with :func:`import_files` (CLI: ``labnoise data import PATH ...``).
+Every file read is checked: registry files against their md5 (once per process), CIFAR batches and CIFAR-N
+files parsed without running pickled code; a bad file raises one :class:`DataError` naming it and saying to
+``labnoise data import`` a fresh copy.
 
     >>> ds = load_dataset("digits")            # embedded in scikit-learn: no download
     >>> ds.train_images.shape, ds.num_classes

@@ -7,7 +7,11 @@ The data root (see :func:`labnoise.data.data_root`) mirrors this table::
     <root>/cifar-n/CIFAR-10_human.pt, CIFAR-100_human.pt, side_info_cifar10N.csv
     <root>/reference-labels/cifar{10,100}-{cluster,pmd}-{0.35,0.70}.npy, cifar{10,100}-given-labels.npy,
                             cifar_rand1_syn_labels.csv
-    <root>/features/       (embedding cache, written by labnoise.features)
+    <root>/cache/<kind>/   (features, t-SNE, kNN, grid, memorization caches: labnoise.cache; $LABNOISE_CACHE
+                            moves them elsewhere; <root>/features/ is still read where an older layout left it)
+
+Every file with an md5 here is checked against it when it is read (:func:`labnoise.data.verify`): a corrupt or
+truncated copy is a :class:`labnoise.data.DataError` that names it.
 """
 from __future__ import annotations
 
