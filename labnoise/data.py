@@ -604,11 +604,20 @@ def identify(path) -> tuple[str, Path]:
                      "cifar{10,100}-given-labels.npy, cifar_rand1_syn_labels.csv.")
 
 
+def _identify_exact(path: Path) -> tuple[str, Path]:
+    """:func:`identify`, then (for a single file the registry knows) its md5: a file that looks right but is not
+    the official copy would be refused on every later read, so it is refused now, before anything is copied."""
+    key, rel = identify(path)
+    if path.is_file() and key in FILES:
+        verify(key, path)
+    return key, rel
+
+
 def import_files(paths, root=None) -> list[tuple[str, Path]]:
-    """Validate every path first, then copy each into the data root (atomically). Returns (key, destination)
-    pairs. If any path is invalid, nothing is copied."""
+    """Validate every path first (content, and md5 for a file the registry knows), then copy each into the data
+    root (atomically). Returns (key, destination) pairs. If any path is invalid, nothing is copied."""
     root = data_root(root)
-    plan = [(p, *identify(p)) for p in map(Path, paths)]
+    plan = [(p, *_identify_exact(p)) for p in map(Path, paths)]
     done = []
     for src, key, rel in plan:
         dest = root / rel

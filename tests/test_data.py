@@ -183,15 +183,19 @@ def test_reference_label_files():
 def test_cli_data_status_and_import(tmp_path):
     root = tmp_path / "root"
     p = tmp_path / "cifar10-cluster-0.35.npy"
-    np.save(p, np.arange(50000, dtype=np.int64) % 10)
+    np.save(p, np.arange(50000, dtype=np.int64) % 10)   # well-formed, but not the official file
     run = lambda *a: subprocess.run([sys.executable, "-m", "labnoise.cli", *a], capture_output=True, text=True)
     r = run("data", "import", str(p), "--root", str(root))
-    assert r.returncode == 0, r.stderr
-    assert (root / "reference-labels" / "cifar10-cluster-0.35.npy").exists()
+    assert r.returncode == 1 and "md5" in r.stderr and "Traceback" not in r.stderr and not root.exists()
+    official = data.data_root() / data.FILES["cifar10-cluster-0.35"].dest
+    if official.exists():  # the real file is imported (offline data root present)
+        r = run("data", "import", str(official), "--root", str(root))
+        assert r.returncode == 0, r.stderr
+        assert (root / "reference-labels" / "cifar10-cluster-0.35.npy").exists()
     r = run("data", "status", "--root", str(root))
     assert r.returncode == 0
     line = next(l for l in r.stdout.splitlines() if "cifar10-cluster-0.35" in l)
-    assert "present" in line
+    assert ("present" if official.exists() else "MISSING") in line
     assert "MISSING" in next(l for l in r.stdout.splitlines() if " cifar10 " in l)
     r = run("data", "import", str(tmp_path / "nope.npy"), "--root", str(root))
     assert r.returncode == 1 and "does not exist" in r.stderr and "Traceback" not in r.stderr
