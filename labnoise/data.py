@@ -247,7 +247,7 @@ def _unpickle(path: Path) -> dict:
         with open(path, "rb") as f:
             d = _NumpyOnlyUnpickler(f, encoding="bytes").load()
     except FileNotFoundError:
-        raise
+        raise _corrupt(path.parent, f"{path.name} is missing from the extracted folder") from None
     except Exception as e:  # noqa: BLE001 -- any failure to parse the file is the same fact: the file is bad
         raise _corrupt(path, f"{type(e).__name__}: {e}") from None
     if not isinstance(d, dict):
