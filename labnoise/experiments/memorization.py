@@ -231,8 +231,8 @@ def findings(est: Estimates, short: dict, counts: dict, means: dict, *, threshol
             "holds": bool(counts["human"] > counts["synthetic"]), "human": counts["human"],
             "synthetic": counts["synthetic"],
             "measure": f"incorrect labels with inclusion > {threshold} and exclusion > {threshold}",
-            "paper": "human incorrect labels are denser where inclusion > 0.6 and exclusion > 0.6 (222 human "
-                     "incorrectly learned labels, 1,500 ResNet34 runs; Fig. 2)"},
+            "paper": "human incorrect labels are denser where inclusion > 0.6 and exclusion > 0.6 (the authors report "
+                     "222 human incorrectly learned labels from 1,500 ResNet34 runs; Fig. 2)"},
         "correct_labels_low_memorization": {
             "holds": bool(mm["human_correct"] < mm["human_incorrect"]
                           and mm["synthetic_correct"] < mm["synthetic_incorrect"]),
