@@ -181,8 +181,8 @@ print(study.ceiling_text(ceiling))
 
 # %%
 table, paper = grid.summarize(records, "test_acc"), tables.paper_table_percent(cfg.dataset)
-display(Markdown(study.table1_markdown(table, paper, dataset=cfg.dataset, seeds=cfg.seeds)))
-run.metrics["paper_table_I_status"] = tables.paper_table_status(cfg.dataset)
+status = run.metrics["paper_table_I_status"] = tables.paper_table_status(cfg.dataset)
+display(Markdown(study.table1_markdown(table, paper, dataset=cfg.dataset, status=status)))
 harder = tables.cbn_harder_than_pmd(table)
 run.metrics.update(table=table, cbn_harder_than_pmd=harder, paper_table_I=paper,
                    headline_holds=bool(harder) and all(all(v.values()) for v in harder.values()),

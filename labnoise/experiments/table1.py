@@ -166,15 +166,17 @@ def _columns(table: dict):
                   key=lambda c: (float(c[1]), c[0] != "pmd", c[0]))
 
 
-def table1_markdown(table: dict, paper: dict | None, *, dataset: str, seeds) -> str:
+def table1_markdown(table: dict, paper: dict | None, *, dataset: str, status: dict | None = None) -> str:
     """Table I as Markdown: a row of ours per method (mean ± sample sd over seeds when there are at least two)
-    and, where the paper has the method, a row of the paper's values; a caption generated to match."""
+    and, where the paper has the method, a row of the paper's values; a caption generated to match.
+    ``status`` (:func:`~labnoise.experiments.tables.paper_table_status`) names the paper's rows not transcribed."""
     cols, paper = _columns(table), paper or {}
     n_seeds = sorted({c["n_seeds"] for m in table for n in table[m] for c in table[m][n].values()})
+    with_paper = any(m in paper for m in table)
     rows = []
     for m in table:
         cells = [table[m].get(n, {}).get(r) for n, r in cols]
-        rows.append([f"{METHOD_LABELS.get(m, m)} (ours)"]
+        rows.append([METHOD_LABELS.get(m, m) + (" (ours)" if with_paper else "")]
                     + ["" if c is None else mean_sd_text(c["mean"], c["sd"], c["n_seeds"], scale=100) for c in cells])
         if m in paper:
             rows.append([f"{METHOD_LABELS.get(m, m)} (paper)"]
@@ -183,9 +185,12 @@ def table1_markdown(table: dict, paper: dict | None, *, dataset: str, seeds) -> 
     seeds_txt = (f"mean ± sample standard deviation over {n_seeds[0]} seeds" if n_seeds == [n_seeds[0]] and n_seeds[0] > 1
                  else f"one seed, so no spread is shown" if n_seeds == [1]
                  else f"mean (± sample sd where a cell has two or more seeds) over {', '.join(map(str, n_seeds))} seeds")
-    if any(m in paper for m in table):
+    missing = [METHOD_LABELS.get(m, m) for m, v in (status or {}).items() if v != "transcribed" and m in table]
+    if with_paper:
         ptxt = (f"rows marked *(paper)* give the paper's {dataset} values (its own encoders and models: compare the "
                 "pattern, not the level)")
+        if missing:
+            ptxt += f"; the paper's rows for {', '.join(missing)} are not transcribed in this package"
     else:
         ptxt = f"the paper reports no {dataset} values, so only ours are shown"
     caption = f"**Table I, last-epoch test accuracy (%)** on {dataset}: {seeds_txt}; {ptxt}."
@@ -211,8 +216,10 @@ def gaps(table: dict, harder: dict, paper: dict | None = None) -> tuple[dict, li
 
 
 def gaps_table(rows: list, *, headline: bool):
-    return markdown_table(rows, ["method", "rate", "verdict", "gap PMD - CBN (points)", "larger sd (points)",
-                                 "paper's gap"],
+    """The rows of :func:`gaps` as a table; the sd and paper columns are left out when no row has a value."""
+    cols = ["method", "rate", "verdict", "gap PMD - CBN (points)", "larger sd (points)", "paper's gap"]
+    keep = [j for j in range(len(cols)) if j < 4 or any(r[j] for r in rows)]
+    return markdown_table([[r[j] for j in keep] for r in rows], [cols[j] for j in keep],
                           caption="**Headline (CBN harder for every method at both rates): "
                                   + ("reproduced" if headline else "NOT reproduced in every cell") + ".**")
 
