@@ -39,8 +39,8 @@
 # paper's label files when present, frozen EfficientNet-Lite0 (ImageNet) features, MLP heads for 10 epochs,
 # 3 seeds; `full` -- CIFAR-10, a small CNN (`fastcifar`) trained on pixels for 40 epochs and LRA-Diffusion on
 # CLIP ViT-B/32 features, 3 seeds. None of them is the paper's scale (their CNNs train for 100s of epochs;
-# their LRA-Diffusion uses ViT-L/14). The paper's numbers appear beside ours as a reference for the *pattern*
-# (CBN < PMD), not as a target for the absolute accuracy. Model selection never looks at the test set: every
+# their LRA-Diffusion uses ViT-L/14). Where the profile's dataset is one the paper used (CIFAR-10), its numbers
+# appear beside ours as a reference for the *pattern* (CBN < PMD), not as a target for the absolute accuracy. Model selection never looks at the test set: every
 # number is the **last epoch's** test accuracy.
 #
 # **The methods as run here.** Co-teaching+ follows the official code: plain Co-teaching for the first

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_choice, check_features, check_labels, check_rate
+from ..stats import mean_sd
 
 __all__ = ["NOISE_KINDS", "detection_label_sets", "thin_to_rate", "detector_f1", "encoder_comparison",
            "simulate_annotators", "majority_vote", "crowdlab", "decision_guide", "load_other_results",
@@ -149,9 +150,9 @@ def detector_f1(label_sets: dict, features, *, detectors, options: dict, seeds=(
                              for kd, s in label_sets.items()}}
     for m in detectors:
         for key in ("f1", "precision", "recall"):
-            out[key][m] = {kd: round(float(np.mean([runs[kd, sd][m][key] for sd in seeds])), 4) for kd in label_sets}
-        out["f1_sd"][m] = {kd: (round(float(np.std([runs[kd, sd][m]["f1"] for sd in seeds], ddof=1)), 4)
-                                if len(seeds) > 1 else None) for kd in label_sets}
+            out[key][m] = {kd: round(mean_sd([runs[kd, sd][m][key] for sd in seeds])["mean"], 4) for kd in label_sets}
+        f1 = {kd: mean_sd([runs[kd, sd][m]["f1"] for sd in seeds]) for kd in label_sets}
+        out["f1_sd"][m] = {kd: None if v["sd"] is None else round(v["sd"], 4) for kd, v in f1.items()}
         out["seconds"][m] = round(float(np.mean([runs[kd, sd][m]["seconds"] for kd in label_sets for sd in seeds])), 2)
     return out
 

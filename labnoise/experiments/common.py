@@ -6,16 +6,15 @@
       cfg, run = start("02_cluster_based_noise", globals())
 
 * :func:`cpu_or` -- the device the frozen-feature detectors of chapter 07 run on.
-* :func:`mean_sd` / :func:`mean_sd_text` -- a mean over seeds and its sample standard deviation; the text says
-  "±" and the seed count only when there are at least two seeds.
+* :func:`~labnoise.stats.mean_sd` / :func:`~labnoise.stats.mean_sd_text` (re-exported from :mod:`labnoise.stats`) --
+  a mean over seeds and its sample standard deviation; the text says "±" only with at least two seeds.
 * :func:`markdown_table` -- a Markdown table for a page (``IPython.display.Markdown``), so that no cell
   output is a dict or list repr.
 """
 from __future__ import annotations
 
-import math
-
 from .. import profiles, results
+from ..stats import mean_sd, mean_sd_text
 
 __all__ = ["start", "set_threads", "cpu_or", "mean_sd", "mean_sd_text", "markdown_table", "Table"]
 
@@ -42,24 +41,6 @@ def start(chapter: str, namespace: dict):
 def cpu_or(device: str | None) -> str:
     """``"auto"`` (or None) -> ``"cpu"``; any other device string passes through."""
     return "cpu" if device in (None, "auto") else device
-
-
-def mean_sd(values) -> dict:
-    """``{"mean", "sd", "n"}`` of ``values``: sd is the sample standard deviation (ddof=1), None for one value."""
-    vals = [float(v) for v in values]
-    if not vals:
-        raise ValueError("mean_sd needs at least one value; got none.")
-    mean = sum(vals) / len(vals)
-    sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else None
-    return {"mean": mean, "sd": sd, "n": len(vals)}
-
-
-def mean_sd_text(mean: float, sd: float | None = None, n: int = 1, *, scale: float = 1.0, digits: int = 2) -> str:
-    """``"84.40 ± 1.20"`` when ``n >= 2`` (and ``sd`` is known), else just ``"84.40"``."""
-    txt = f"{mean * scale:.{digits}f}"
-    if n >= 2 and sd is not None:
-        txt += f" ± {sd * scale:.{digits}f}"
-    return txt
 
 
 class Table(str):
