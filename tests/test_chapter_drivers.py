@@ -126,3 +126,16 @@ def test_detector_table_shows_the_spread_only_with_two_or_more_seeds():
     assert beyond.detector_subset(10, None) is None and beyond.detector_subset(10, 20) is None
     s = beyond.detector_subset(100, 10, seed=1)
     assert s.size == 10 and np.array_equal(s, np.unique(s))
+
+
+def test_simulated_annotators_use_independent_seeded_streams():
+    rng = np.random.default_rng(0)
+    x, clean = rng.normal(size=(400, 8)).astype(np.float32), np.repeat(np.arange(4), 100)
+    a = beyond.simulate_annotators(x, clean, [0.2, 0.2], seed=5, num_classes=4)
+    assert a.shape == (400, 2) and np.array_equal(a, beyond.simulate_annotators(x, clean, [0.2, 0.2], seed=5,
+                                                                               num_classes=4))
+    assert not np.array_equal(a[:, 0], a[:, 1])  # same rate, different annotators
+    assert np.allclose((a != clean[:, None]).mean(0), 0.2, atol=0.05)
+    # annotator j of seed s is not annotator j+1 of seed s-1 (as it was with seed + j)
+    b = beyond.simulate_annotators(x, clean, [0.2, 0.2], seed=4, num_classes=4)
+    assert not np.array_equal(b[:, 1], a[:, 0])

@@ -182,13 +182,15 @@ def encoder_comparison(encoder_features: dict, label_sets: dict, test_labels, *,
 
 def simulate_annotators(features, clean_labels, rates, *, seed: int = 0, num_classes: int | None = None) -> np.ndarray:
     """(N, M) labels of M simulated annotators, annotator j with instance-dependent noise (Xia et al.) at
-    ``rates[j]``, each from its own seed (``seed + j``): a stand-in where no crowd labels exist."""
+    ``rates[j]``, each from its own child of ``np.random.SeedSequence(seed)`` (independent streams, unlike
+    ``seed + j``, which would reuse the seed of another annotator or call): a stand-in where no crowd labels exist."""
     from .. import noise as _noise
 
     X = check_features(features)
     clean = check_labels(clean_labels, num_classes, length=X.shape[0], name="clean_labels")
-    cols = [_noise.instance_dependent(X, clean, float(r), seed=int(seed) + j, num_classes=num_classes).noisy_labels
-            for j, r in enumerate(rates)]
+    streams = np.random.SeedSequence(int(seed)).spawn(len(rates))
+    cols = [_noise.instance_dependent(X, clean, float(r), seed=int(ss.generate_state(1)[0]),
+                                      num_classes=num_classes).noisy_labels for ss, r in zip(streams, rates)]
     return np.stack(cols, axis=1).astype(np.int64)
 
 
