@@ -15,7 +15,8 @@ from .. import cache as cache_layout
 from .. import data, features, grid
 from .common import markdown_table, mean_sd_text
 from .label_sets import make_label_sets
-from .tables import METHOD_LABELS, paper_table_percent
+from ..methods import display_name
+from .tables import paper_table_percent
 
 CHAPTER = "03_pmd_vs_cbn"
 
@@ -176,16 +177,16 @@ def table1_markdown(table: dict, paper: dict | None, *, dataset: str, status: di
     rows = []
     for m in table:
         cells = [table[m].get(n, {}).get(r) for n, r in cols]
-        rows.append([METHOD_LABELS.get(m, m) + (" (ours)" if with_paper else "")]
+        rows.append([display_name(m) + (" (ours)" if with_paper else "")]
                     + ["" if c is None else mean_sd_text(c["mean"], c["sd"], c["n_seeds"], scale=100) for c in cells])
         if m in paper:
-            rows.append([f"{METHOD_LABELS.get(m, m)} (paper)"]
+            rows.append([f"{display_name(m)} (paper)"]
                         + [f"{paper[m].get(n, {}).get(r):.2f}" if paper[m].get(n, {}).get(r) is not None else ""
                            for n, r in cols])
     seeds_txt = (f"mean ± sample standard deviation over {n_seeds[0]} seeds" if n_seeds == [n_seeds[0]] and n_seeds[0] > 1
                  else f"one seed, so no spread is shown" if n_seeds == [1]
                  else f"mean (± sample sd where a cell has two or more seeds) over {', '.join(map(str, n_seeds))} seeds")
-    missing = [METHOD_LABELS.get(m, m) for m, v in (status or {}).items() if v != "transcribed" and m in table]
+    missing = [display_name(m) for m, v in (status or {}).items() if v != "transcribed" and m in table]
     if with_paper:
         ptxt = (f"rows marked *(paper)* give the paper's {dataset} values (its own encoders and models: compare the "
                 "pattern, not the level)")
@@ -209,7 +210,7 @@ def gaps(table: dict, harder: dict, paper: dict | None = None) -> tuple[dict, li
             points.setdefault(m, {})[r] = round(gap, 2)
             multi = min(p_["n_seeds"], c_["n_seeds"]) > 1
             pg = paper.get(m)
-            rows.append([METHOD_LABELS.get(m, m), f"{float(r):.0%}", "CBN < PMD" if ok else "CBN >= PMD", f"{gap:+.2f}",
+            rows.append([display_name(m), f"{float(r):.0%}", "CBN < PMD" if ok else "CBN >= PMD", f"{gap:+.2f}",
                          f"{100 * max(p_['sd'], c_['sd']):.2f}" if multi else "",
                          f"{pg['pmd'][r] - pg['cbn'][r]:+.2f}" if pg else ""])
     return points, rows
