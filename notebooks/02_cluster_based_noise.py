@@ -167,10 +167,12 @@ fig = vn.transition_panels(ours, ds.classes, suptitle=f"T[clean, noisy] on {cfg.
 # How many different wrong classes does each class's noise go to? CBN sends a class's flipped labels to the
 # class whose centre is nearest to the flipped *point*, so most of them go to one or two neighbours of the
 # class on the map; PMD follows each image's own runner-up class and should spread further. Whether it does in
-# this run is stated after the figure and the table of the most frequent flips, generated from the numbers.
+# this run is stated below the figure, after the table of each label set's most frequent flips, from the numbers.
 
 # %%
 fig = vn.targets_per_class_bars(ours, ds.classes, title="distinct target classes per clean class")
+
+# %%
 display(vn.top_flips(ours, ds.classes, k=5))
 run.metrics["cbn"] = {k: v.summary() for k, v in cbn_res.items()}
 run.metrics["pmd"] = {k: v.summary() for k, v in pmd_res.items()}
