@@ -63,7 +63,7 @@ from labnoise.noise import transition_from
 from labnoise.tsne import tsne_map
 
 cfg, run = start("00_setup_data_encoders", globals())
-print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoders {cfg.encoders}, "
+print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoders {', '.join(cfg.encoders)}, "
       f"data root from {data.describe_root(cfg.data_root)}")
 
 # %% [markdown]

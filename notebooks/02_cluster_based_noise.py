@@ -78,7 +78,7 @@ from labnoise.tsne import map_quality
 from labnoise.viz import noise as vn
 
 cfg, run = start("02_cluster_based_noise", globals())
-print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoder {cfg.encoder}, rates {cfg.rates}, "
+print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoder {cfg.encoder}, rates {', '.join(f'{r:.0%}' for r in cfg.rates)}, "
       f"PMD type {cfg.pmd_kind}, data root from {data.describe_root(cfg.data_root)}")
 
 # %% [markdown]

@@ -117,7 +117,8 @@ if skipped:
     print("labnoise.methods.lra_diffusion is not installed: skipping", skipped)
 cache = study.cell_cache(cfg.cache_dir, profile=cfg.profile, root=cfg.data_root)
 print(f"profile {cfg.profile}: {cfg.dataset}, encoder {cfg.encoder}, lane {cfg.lane}, model {cfg.model}, "
-      f"seeds {cfg.seeds}, methods {todo}, cell cache {cache}")
+      f"seeds {', '.join(map(str, cfg.seeds))}, methods {', '.join(todo)}, "
+      f"{'cells cached under the data root' if cache else 'no cell cache'}")
 
 # %% [markdown]
 # ## Data and features

@@ -94,11 +94,11 @@ from labnoise.experiments.common import cpu_or, start
 CHAPTER = "07_beyond"
 cfg, run = start(CHAPTER, globals())
 dev = cpu_or(cfg.device)
-opts = beyond.detector_settings(cfg.profile, dev)  # the detectors' settings: chapter 6's
 ds = data.load_dataset(cfg.dataset, root=cfg.data_root)
 clean, K = np.asarray(ds.train_labels), ds.num_classes
 print(f"profile {cfg.profile}: {cfg.dataset} ({clean.size} training images), encoder {cfg.encoder}, "
-      f"detectors {cfg.detectors}, seeds {cfg.seeds}, data root from {data.describe_root(cfg.data_root)}")
+      f"detectors {', '.join(cfg.detectors)}, seeds {', '.join(map(str, cfg.seeds))}, "
+      f"data root from {data.describe_root(cfg.data_root)}")
 
 # %% [markdown]
 # ## 1. Detectors on CBN, PMD and human noise at one rate
@@ -121,6 +121,7 @@ run.metrics["label_sets"] = {k: {"realised_rate": v["realised_rate"], "source": 
 display(beyond.label_sets_table(sets))
 
 # %%
+opts = beyond.detector_settings(cfg.profile, dev)  # the detectors' settings: chapter 6's
 subset = beyond.detector_subset(clean.size, cfg.detector_examples, seed=cfg.seed)
 with run.timer("detectors"), warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
