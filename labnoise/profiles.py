@@ -53,13 +53,13 @@ CHAPTERS: dict[str, dict[str, dict]] = {
          "benchmark_runs": 8}, common=("dataset", "encoder", "device", "data_root"),
         smoke={"m": 40, "head_kind": "random_features", "hidden": 1024, "epochs": 30, "lr": 0.003,
                "batch_size": 128, "matmul_dtype": "float32", "chunk_size": 40, "pca_dim": None,
-               "tsne_points": 2000, "benchmark_examples": 1000, "torch_threads": 1, "checkpoint": False},
+               "tsne_points": 2000, "benchmark_examples": 1000, "threads": 1, "checkpoint": False},
         offline={"m": 1000, "head_kind": "mlp", "hidden": 256, "epochs": 8, "lr": 0.01, "batch_size": 512,
                  "matmul_dtype": "bfloat16", "chunk_size": 40, "pca_dim": 128, "tsne_points": 10000,
-                 "benchmark_examples": 5000, "torch_threads": 1, "checkpoint": True},
+                 "benchmark_examples": 5000, "threads": 1, "checkpoint": True},
         full={"m": 1500, "head_kind": "mlp", "hidden": 512, "epochs": 20, "lr": 0.01, "batch_size": 512,
               "matmul_dtype": "bfloat16", "chunk_size": 100, "pca_dim": None, "tsne_points": 50000,
-              "benchmark_examples": 5000, "torch_threads": None, "checkpoint": True}),
+              "benchmark_examples": 5000, "threads": None, "checkpoint": True}),
     # ---- 02_cluster_based_noise ------------------------------------------------------------------------------
     "02_cluster_based_noise": _per_profile(
         {"seed": 0, "rates": [0.35, 0.7], "pmd_kind": "I", "pmd_epochs": None, "tsne_points": None,

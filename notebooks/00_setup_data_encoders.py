@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -54,14 +54,16 @@ if "google.colab" in sys.modules and importlib.util.find_spec("labnoise") is Non
                     "labnoise @ git+https://github.com/labnoise/labnoise"], check=True)
 
 # %%
-import matplotlib.pyplot as plt
-import numpy as np
+from IPython.display import display
 
-from labnoise import data, evaluation, features, profiles, results, viz
+from labnoise import data, viz
+from labnoise.experiments import data_encoders as de
+from labnoise.experiments.common import start
+from labnoise.noise import transition_from
+from labnoise.tsne import tsne_map
 
-cfg = profiles.from_parameters("00_setup_data_encoders", globals())
-run = results.Results("00_setup_data_encoders", cfg, path=results_path)
-print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoders {cfg.encoders}, "
+cfg, run = start("00_setup_data_encoders", globals())
+print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoders {', '.join(cfg.encoders)}, "
       f"data root from {data.describe_root(cfg.data_root)}")
 
 # %% [markdown]
@@ -81,21 +83,18 @@ fig = viz.class_examples(ds.train_images, ds.train_labels, ds.classes, per_class
 # %% [markdown]
 # ## How noisy are the human labels of CIFAR-10N?
 #
-# The noise rate of a label set is the fraction of its labels that differ from the clean ones. The paper reports
-# aggre 9.01%, worse 40.21%, random1-3 17.23%, 18.12%, 17.64%; we measure them from the files.
+# The noise rate of a label set is the fraction of its labels that differ from the clean ones. The paper
+# {cite}`wei2022cifarn` reports aggre 9.01%, worse 40.21%, random1-3 17.23%, 18.12%, 17.64%; we measure them from
+# the files (the table shows both when the files are here).
 
 # %%
 # offline/full: a missing file is an error that names it; smoke (digits) skips with one note
 have_cifar10n = data.require("cifar10n", profile=cfg.profile, root=cfg.data_root)
 run.metrics["skipped"] = [] if have_cifar10n else ["cifar10n_label_sets"]
 if have_cifar10n:
-    clean = data.load_label_set("cifar10n", "clean", root=cfg.data_root)
-    sets = {w: data.load_label_set("cifar10n", w, root=cfg.data_root)
-            for w in ("aggre", "worse", "random1", "random2", "random3")}
-    rates = {w: round(100 * evaluation.noise_rate(clean, y), 2) for w, y in sets.items()}
-    run.metrics["cifar10n_noise_rates"] = rates
-    for w, r in rates.items():
-        print(f"{w:8s} {r:6.2f} %")
+    clean, sets = de.cifar10n_label_sets(cfg.data_root)
+    rates = run.metrics["cifar10n_noise_rates"] = de.noise_rates(clean, sets)
+    display(de.rates_table(rates, paper=de.PAPER_RATES))
     viz.bar(rates, title="CIFAR-10N: measured noise rate per label set", ylabel="noisy labels (%)", fmt="{:.2f}")
 else:
     print("CIFAR-10N labels are not in the data root: skipping the label-set sections "
@@ -108,8 +107,6 @@ else:
 
 # %%
 if have_cifar10n:
-    from labnoise.noise import transition_from
-
     fig = viz.heatmaps({f"{w} ({rates[w]:.1f}%)": transition_from(clean, sets[w], num_classes=10)
                         for w in ("aggre", "random1", "worse")}, classes=data.CIFAR10_CLASSES,
                        suptitle="CIFAR-10N transition matrices T[true, given]")
@@ -121,9 +118,7 @@ if have_cifar10n:
 # %%
 if have_cifar10n and data.require("cifar10", profile=cfg.profile, root=cfg.data_root):
     c10 = data.load_dataset("cifar10", root=cfg.data_root)
-    wrong = np.flatnonzero(sets["random1"] != clean)
-    pick = np.random.default_rng(cfg.seed).choice(wrong, size=cfg.grid_images, replace=False)
-    names = c10.classes
+    pick, names = de.error_grid_sample(sets["random1"], clean, cfg.grid_images, seed=cfg.seed), c10.classes
     fig = viz.image_grid(c10.train_images[pick], [f"{names[sets['random1'][i]]}\n({names[clean[i]]})" for i in pick],
                          ncols=8, suptitle="CIFAR-10N random1 errors: given (true)")
 else:
@@ -139,24 +134,11 @@ else:
 # as references. Features are cached under the data root (`features/`), so later chapters reuse them.
 
 # %%
-knn_acc, feats = {}, {}
-n_ref = cfg.knn_references
-ref_idx = None
-if n_ref is not None and n_ref < len(ds.train_labels):
-    ref_idx = np.sort(np.random.default_rng(cfg.seed).choice(len(ds.train_labels), n_ref, replace=False))
-for enc in cfg.encoders:
-    with run.timer(f"embed_{enc}"):
-        xtr = features.embed(cfg.dataset, "train", enc, indices=ref_idx, device=cfg.device, root=cfg.data_root)
-        xte = features.embed(cfg.dataset, "test", enc, device=cfg.device, root=cfg.data_root)
-    ytr = ds.train_labels if ref_idx is None else ds.train_labels[ref_idx]
-    with run.timer(f"knn_{enc}"):
-        knn_acc[enc] = round(evaluation.knn_accuracy(xtr, ytr, xte, ds.test_labels, k=cfg.knn_k,
-                                                     device=cfg.device), 2)
-    feats[enc] = xtr
-    print(f"{enc:20s} {xtr.shape[1]:5d}-d features   kNN-{cfg.knn_k} test accuracy {knn_acc[enc]:.2f} %")
-run.metrics["knn_accuracy"] = knn_acc
-run.metrics["knn_references"] = int(len(ytr))
-fig = viz.bar(knn_acc, title=f"{ds.name}: kNN-{cfg.knn_k} accuracy with {len(ytr)} references",
+knn = de.knn_comparison(ds, cfg.encoders, k=cfg.knn_k, references=cfg.knn_references, seed=cfg.seed,
+                        device=cfg.device, root=cfg.data_root, run=run)
+run.metrics["knn_accuracy"], run.metrics["knn_references"] = knn["accuracy"], knn["references"]
+display(de.knn_table(knn, cfg.knn_k))
+fig = viz.bar(knn["accuracy"], title=f"{ds.name}: kNN-{cfg.knn_k} accuracy with {knn['references']} references",
               ylabel="test accuracy (%)")
 
 # %% [markdown]
@@ -167,15 +149,13 @@ fig = viz.bar(knn_acc, title=f"{ds.name}: kNN-{cfg.knn_k} accuracy with {len(ytr
 # Cluster-Based Noise (chapter 2) flips.
 
 # %%
-from labnoise.tsne import tsne_map
-
 enc = cfg.encoders[-1]
-n_map = min(cfg.tsne_points, len(feats[enc]))
-map_idx = np.sort(np.random.default_rng(cfg.seed).choice(len(feats[enc]), n_map, replace=False))
+map_idx = de.map_sample(len(knn["features"][enc]), cfg.tsne_points, seed=cfg.seed)
 with run.timer("tsne"):
-    xy = tsne_map(feats[enc][map_idx], seed=cfg.seed, cache=True)
-fig = viz.scatter_map(xy, ytr[map_idx], ds.classes, title=f"t-SNE of {enc} features ({ds.name}, {n_map} points)")
-run.metrics["tsne_points"] = int(n_map)
+    xy = tsne_map(knn["features"][enc][map_idx], seed=cfg.seed, cache=True)
+fig = viz.scatter_map(xy, knn["labels"][map_idx], ds.classes,
+                      title=f"t-SNE of {enc} features ({ds.name}, {map_idx.size} points)")
+run.metrics["tsne_points"] = int(map_idx.size)
 
 # %%
 run.save()

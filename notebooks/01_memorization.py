@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -31,12 +31,14 @@
 #
 # Lim et al. {cite}`lim2025soft` used this to compare **human** label noise (CIFAR-10N `random_label1`
 # {cite}`wei2022cifarn`, one annotator per image) with **synthetic class-dependent** noise drawn from the *same*
-# transition matrix. Their design: a held-out set of all 8,617 wrongly labelled images plus as many correctly
-# labelled ones; every run keeps a random 70% of it and always trains on everything else; 1,500 ResNet34 runs of
-# 80 epochs on pixels. Their findings: correct labels are hardly memorized; synthetic wrong labels "show a greater
-# proportion with low memorization scores" than human ones; yet, split into inclusion and exclusion, the human
-# wrong labels are denser in the top-right corner (inclusion > 0.6 *and* exclusion > 0.6; 222 human labels
-# there): they are learned from their neighbours, because human errors cluster in feature space.
+# transition matrix. Their design: a held-out set of all wrongly labelled images of `random_label1` plus as many
+# correctly labelled ones; every run keeps a random 70% of it and always trains on everything else; 1,500
+# ResNet34 runs on pixels (80 epochs each, the setting of the authors' public repository). This chapter counts
+# the wrong labels of its own label files below. Their findings: correct labels are hardly memorized; synthetic
+# wrong labels "show a greater proportion with low memorization scores" than human ones; yet, split into
+# inclusion and exclusion, the human wrong labels are denser in the top-right corner (inclusion > 0.6 *and*
+# exclusion > 0.6; the authors report 222 human labels there): they are learned from their neighbours, because
+# human errors cluster in feature space.
 #
 # This chapter reruns the experiment in the **frozen-feature lane**: the $m$ models are small heads on frozen
 # encoder features, trained many at once as batched matrix products (`labnoise.memorization`). The encoder is
@@ -45,7 +47,8 @@
 # Digits have no human labels, so the `smoke` profile uses a clearly labelled **stand-in** for human noise (see
 # below). The profiles differ in scale, and none is the paper's: `smoke` trains 40 random-feature heads (1,024 random
 # features) per label set for 30 epochs on digits, `offline` 1,000 MLP heads for 8 epochs on CIFAR-10 features,
-# `full` 1,500 MLP heads for 20 epochs on CLIP features (the paper: 1,500 ResNet34s for 80 epochs on pixels).
+# `full` 1,500 MLP heads for 20 epochs on CLIP features (Lim et al.: 1,500 ResNet34s on pixels, 80 epochs in their
+# public code).
 #
 # The human label set is a parameter, `label_set`: CIFAR-10N `random1` (the paper's, default), `random2`,
 # `random3`, `aggre` or `worse`; for CIFAR-100 the CIFAR-100N `noisy` set. The synthetic set is always matched to
@@ -76,7 +79,7 @@ standin_rate = None  # noise rate of the human stand-in when no human labels exi
 tsne_points = None  # points on the 2-D map (all incorrectly learned ones are always included)
 benchmark_runs = None  # runs in the batched vs one-at-a-time comparison (0: skip)
 benchmark_examples = None  # examples in that comparison (a subset)
-torch_threads = None  # torch CPU threads (None: torch's default; 1 can be faster on a busy machine)
+threads = None  # torch CPU threads (None: torch's default; 1 can be faster on a busy machine)
 checkpoint = None  # save completed runs under <data root>/cache/memorization and resume from them
 
 # %% tags=["remove-cell"]
@@ -87,18 +90,16 @@ if "google.colab" in sys.modules and importlib.util.find_spec("labnoise") is Non
                     "labnoise[colab] @ git+https://github.com/labnoise/labnoise"], check=True)
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
-import torch
+from IPython.display import Markdown, display
 
-from labnoise import data, features, linalg, memorization as mem, noise, profiles, results, viz
-from labnoise.viz import memorization as vm
+from labnoise import cache, data, features, memorization as mem
+from labnoise.experiments import memorization as study
+from labnoise.experiments.common import markdown_table, start
+from labnoise.tsne import tsne_map
+from labnoise.viz import heatmaps, memorization as vm
 
-cfg = profiles.from_parameters("01_memorization", globals())
-if cfg.torch_threads:
-    torch.set_num_threads(int(cfg.torch_threads))
-run = results.Results("01_memorization", cfg, path=results_path)
-root = data.data_root(cfg.data_root)
+cfg, run = start("01_memorization", globals())
 print(f"profile {cfg.profile}: {cfg.dataset} + {cfg.encoder}, m={cfg.m} runs per label set, "
       f"{cfg.head_kind} heads, data root from {data.describe_root(cfg.data_root)}")
 
@@ -118,48 +119,25 @@ print(f"profile {cfg.profile}: {cfg.dataset} + {cfg.encoder}, m={cfg.m} runs per
 # %%
 with run.timer("labels"):
     ds = data.load_dataset(cfg.dataset, root=cfg.data_root)
-    clean = ds.train_labels
     feats = features.embed(ds, "train", cfg.encoder, root=cfg.data_root, device=cfg.device, progress=True)
-    n_set = {"cifar10": "cifar10n", "cifar100": "cifar100n"}.get(cfg.dataset)
-    human_ok = n_set is not None and (data.has_files(n_set, cfg.data_root) or cfg.profile == "full")
-    if human_ok:
-        human = data.load_label_set(n_set, cfg.label_set, root=cfg.data_root)
-        human_name = f"human ({n_set} {cfg.label_set})"
-    else:
-        if n_set is not None:
-            print(f"NOTE: {n_set} label files are not in the data root: using the confusable-image stand-in.")
-        human = noise.confusable_noise(feats, clean, cfg.standin_rate, seed=cfg.seed).noisy_labels
-        human_name = "human stand-in (confusable)"
-    matched = noise.matched_synthetic(clean, human, seed=cfg.seed)
-    synthetic, T = matched.noisy_labels, matched.extras["target_T"]
-sets_labels = {human_name: human, "synthetic (same T)": synthetic}
-stats = {k: mem.label_set_stats(v, clean, num_classes=ds.num_classes) for k, v in sets_labels.items()}
-for k, v in stats.items():
-    print(f"{k:32s} noise rate {v['rate']:.2%}")
-run.metrics["label_sets"] = {"human_source": f"{n_set}-{cfg.label_set}" if human_ok else "standin-confusable",
-                             "label_set": cfg.label_set if human_ok else None,
-                             "human_rate": stats[human_name]["rate"],
-                             "synthetic_rate": stats["synthetic (same T)"]["rate"]}
-fig = viz.heatmaps({k: np.array(v["T"]) for k, v in stats.items()}, classes=ds.classes,
-                   suptitle="transition matrices T[clean, given]")
+    sets = study.build_label_sets(ds, feats, label_set=cfg.label_set, standin_rate=cfg.standin_rate,
+                                  seed=cfg.seed, profile=cfg.profile, root=cfg.data_root)
+clean, human, human_name = sets.clean, sets.human, sets.human_name
+run.metrics["label_sets"] = sets.metrics(cfg.label_set)
+display(sets.table())
+fig = heatmaps({k: np.array(v["T"]) for k, v in sets.stats.items()}, classes=ds.classes,
+               suptitle="transition matrices T[clean, given]")
 
 # %% [markdown]
 # Lim et al. released their synthetic set (`cifar_rand1_syn_labels.csv`). Ours is a fresh draw from the same
 # $T$, so the two should agree in rate and transition matrix but not label by label.
 
 # %%
-ref_ok = cfg.dataset == "cifar10" and human_ok and cfg.label_set == "random1" and (data.has_files("reference", cfg.data_root) or cfg.profile == "full")
-if ref_ok:
-    paper_syn = data.load_reference_labels("cifar10", "synthetic_random1", root=cfg.data_root)
-    ps = mem.label_set_stats(paper_syn, clean, num_classes=ds.num_classes)
-    ours = stats["synthetic (same T)"]
-    cmp = {"paper_rate": ps["rate"], "ours_rate": ours["rate"], "human_rate": stats[human_name]["rate"],
-           "T_max_abs_diff_ours_vs_paper": float(np.abs(np.array(ps["T"]) - np.array(ours["T"])).max()),
-           "T_max_abs_diff_paper_vs_human": float(np.abs(np.array(ps["T"]) - T).max()),
-           "same_label_fraction_on_flipped": float(np.mean((paper_syn == synthetic)[synthetic != clean]))}
+cmp = study.compare_with_paper_synthetic(sets, dataset=cfg.dataset, label_set=cfg.label_set,
+                                         profile=cfg.profile, root=cfg.data_root)
+if cmp is not None:
     run.metrics["paper_synthetic"] = cmp
-    for k, v in cmp.items():
-        print(f"{k:34s} {v:.4f}")
+    display(markdown_table([[k, f"{v:.4f}"] for k, v in cmp.items()], ["comparison", "value"]))
 else:
     print("NOTE: the paper's synthetic label file is not available here (needs CIFAR-10, CIFAR-10N and the "
           "reference files): comparison skipped.")
@@ -173,34 +151,20 @@ else:
 # checkpointed, so an interrupted estimate resumes where it stopped with identical results.
 
 # %%
-x = linalg.pca(feats, cfg.pca_dim, scale="mean") if cfg.pca_dim else feats
-head = mem.HeadConfig(kind=cfg.head_kind, hidden=cfg.hidden, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                      lr=cfg.lr, chunk_size=cfg.chunk_size, matmul_dtype=cfg.matmul_dtype)
-from labnoise import cache as cache_layout  # the one owner of the cache folders
-ckpt = cache_layout.cache_dir("memorization", root=root) if cfg.checkpoint else None
-res, noisy = {}, {}
-for name, labels in sets_labels.items():
-    design = mem.held_out_design(labels, clean, seed=cfg.seed)
-    trainer = mem.HeadTrainer(x, labels, num_classes=ds.num_classes, config=head, device=cfg.device, seed=cfg.seed)
-    with run.timer(f"estimate {name.split()[0]}"):
-        res[name] = mem.subsample_estimate(trainer, labels, design, m=cfg.m, keep=cfg.keep, seed=cfg.seed,
-                                           checkpoint_dir=ckpt, progress=True)
-    noisy[name] = labels != clean
-    print(f"{name}: held-out {design.size}, {res[name].timings}")
-sets = {k: (res[k], noisy[k]) for k in res}
-short = {human_name: "human", "synthetic (same T)": "synthetic"}
+x, head = study.head_inputs(feats, cfg.pca_dim), study.head_config(cfg)
+est = study.estimate(x, sets, num_classes=ds.num_classes, head=head, m=cfg.m, keep=cfg.keep, seed=cfg.seed,
+                     device=cfg.device, checkpoint=cfg.checkpoint, root=cfg.data_root, run=run)
+display(est.table())
 
 # %% [markdown]
 # ## Fig 1 — memorization, correct vs incorrect labels
 
 # %%
-fig = vm.memorization_histograms(sets)
-summ = {short[k]: r.summary(noisy[k]) for k, r in res.items()}
+fig = vm.memorization_histograms(est.pairs())
+means = study.mean_metrics(est, sets.short)
 run.metrics["m"] = int(cfg.m)
-for key in ("memorization", "inclusion", "exclusion"):
-    run.metrics[f"mean_{key}"] = {f"{s}_{g}": summ[s][g][key] for s in summ for g in ("incorrect", "correct")}
-for k, v in run.metrics["mean_memorization"].items():
-    print(f"mean memorization {k:22s} {v:+.3f}")
+run.metrics.update(means)
+display(study.mean_table(means))
 
 # %% [markdown]
 # ## Fig 2 — inclusion against exclusion
@@ -210,11 +174,11 @@ for k, v in run.metrics["mean_memorization"].items():
 # **incorrectly learned**, supported by its neighbours.
 
 # %%
-fig = vm.inclusion_exclusion_density(sets, threshold=cfg.threshold)
-learned = {short[k]: mem.incorrectly_learned(r, noisy[k], cfg.threshold) for k, r in res.items()}
+fig = vm.inclusion_exclusion_density(est.pairs(), threshold=cfg.threshold)
+learned = study.learned(est, sets.short, cfg.threshold)
 run.metrics["incorrectly_learned"] = {k: int(v.size) for k, v in learned.items()}
 run.metrics["threshold"] = cfg.threshold
-print("incorrectly learned (inclusion and exclusion > %.1f):" % cfg.threshold, run.metrics["incorrectly_learned"])
+display(study.learned_table(run.metrics["incorrectly_learned"], cfg.threshold))
 
 # %% [markdown]
 # ## Fig 3 — where the incorrectly learned labels sit
@@ -224,18 +188,10 @@ print("incorrectly learned (inclusion and exclusion > %.1f):" % cfg.threshold, r
 # ones in sub-clusters inside their true class, labelled as the neighbouring class.
 
 # %%
-from labnoise.tsne import tsne_map
-
-rs = np.random.default_rng(cfg.seed)
-must = np.unique(np.concatenate([v for v in learned.values()] + [np.zeros(0, np.int64)]))
-rest = np.setdiff1d(np.arange(len(clean)), must)
-n_extra = max(0, min(cfg.tsne_points, len(clean)) - must.size)
-sub = np.sort(np.concatenate([must, rs.choice(rest, size=min(n_extra, rest.size), replace=False)]))
+sub = study.map_points(learned, len(clean), cfg.tsne_points, seed=cfg.seed)
 with run.timer("tsne"):
-    xy = tsne_map(feats[sub], seed=cfg.seed, cache=cache_layout.cache_dir("tsne", root=root))
-pos = {i: j for j, i in enumerate(sub)}
-marks = {f"{k} labels": np.array([pos[i] for i in v], dtype=np.int64) for k, v in learned.items()}
-fig = vm.incorrectly_learned_map(xy, clean[sub], marks, classes=ds.classes)
+    xy = tsne_map(feats[sub], seed=cfg.seed, cache=cache.cache_dir("tsne", root=data.data_root(cfg.data_root)))
+fig = vm.incorrectly_learned_map(xy, clean[sub], study.map_marks(sub, learned), classes=ds.classes)
 
 # %% [markdown]
 # ## Fig 4 — the closest incorrectly learned human labels
@@ -248,7 +204,7 @@ fig = vm.closest_learned_grid(ds.train_images, feats, learned["human"], clean, h
                               per_class=10, n_classes=5, label_name=human_name)
 pairs = mem.confusion_pairs(human[learned["human"]], clean[learned["human"]], classes=ds.classes, top=8)
 run.metrics["incorrectly_learned_human_top_pairs"] = pairs
-print("most frequent incorrectly learned human labels (true -> given):", pairs)
+display(study.pairs_table(pairs))
 
 # %% [markdown]
 # ## Explore a region
@@ -259,13 +215,13 @@ print("most frequent incorrectly learned human labels (true -> given):", pairs)
 
 # %%
 try:
-    from IPython.display import display
-    display(vm.region_explorer(res[human_name], noisy[human_name], ds.train_images, clean, human, ds.classes))
+    display(vm.region_explorer(est.results[human_name], est.noisy[human_name], ds.train_images, clean, human,
+                               ds.classes))
 except Exception as e:  # no ipywidgets / no frontend: the static figure below stands in
     print(f"(interactive explorer unavailable: {type(e).__name__})")
 
 # %%
-fig = vm.region_figure(res[human_name], noisy[human_name], ds.train_images, clean, human, ds.classes,
+fig = vm.region_figure(est.results[human_name], est.noisy[human_name], ds.train_images, clean, human, ds.classes,
                        inclusion=(cfg.threshold, 1.0), exclusion=(cfg.threshold, 1.0), seed=cfg.seed,
                        title=f"{human_name}: incorrectly learned (static)")
 
@@ -277,24 +233,19 @@ fig = vm.region_figure(res[human_name], noisy[human_name], ds.train_images, clea
 
 # %%
 if cfg.benchmark_runs:
-    sub_b = np.sort(np.random.default_rng(cfg.seed).choice(len(clean), min(cfg.benchmark_examples, len(clean)),
-                                                            replace=False))
-    bench_head = mem.HeadConfig(**{**head.__dict__, "epochs": max(1, min(3, cfg.epochs))})
     with run.timer("benchmark"):
-        b = mem.benchmark_heads(mem.HeadTrainer(x[sub_b], human[sub_b], num_classes=ds.num_classes,
-                                                config=bench_head, device=cfg.device, seed=cfg.seed),
-                                runs=cfg.benchmark_runs, seed=cfg.seed)
-    run.metrics["benchmark"] = b
-    run.metrics["benchmark_ratio"] = b["ratio"]
-    print(b)
+        b = study.benchmark(x, human, num_classes=ds.num_classes, head=head, runs=cfg.benchmark_runs,
+                            examples=cfg.benchmark_examples, seed=cfg.seed, device=cfg.device)
+    run.metrics["benchmark"], run.metrics["benchmark_ratio"] = b, b["ratio"]
+    display(study.benchmark_table(b))
 else:
     print("benchmark skipped (benchmark_runs = 0)")
 
 # %% [markdown]
 # ## Compared with the paper
 #
-# Lim et al. found **222** incorrectly learned human labels with 1,500 ResNet34 runs (80 epochs, pixels,
-# augmentation), fewer for the synthetic set, and *more* low-memorization mass for synthetic than for human wrong
+# Lim et al. {cite}`lim2025soft` report **222** incorrectly learned human labels from 1,500 ResNet34 runs on
+# pixels with augmentation (80 epochs per run in their public repository), fewer for the synthetic set, and *more* low-memorization mass for synthetic than for human wrong
 # labels. What changes in the frozen-feature lane:
 #
 # * **Exclusion is set by the encoder.** A head never changes the features, so whether a left-out wrong label
@@ -302,7 +253,7 @@ else:
 #   ImageNet encoder (or CLIP) groups images differently from a ResNet34 trained on the noisy CIFAR labels
 #   themselves, so *which* and *how many* examples land in the top-right corner differ; the direction of the
 #   effect (human > synthetic) is what to compare.
-# * **Inclusion is set by the head's capacity and training length.** A ResNet34 trained for 80 epochs fits
+# * **Inclusion is set by the head's capacity and training length.** A ResNet34 trained as long as theirs fits
 #   nearly every training label (inclusion close to 1, so memorization is about 1 - exclusion). A small head
 #   trained for a few epochs fits only part of the wrong labels, so memorization of wrong labels is lower and
 #   the human/synthetic comparison of *memorization* can flip: isolated synthetic flips are exactly the ones a
@@ -313,36 +264,10 @@ else:
 # The cell below states what this run found, from its own numbers.
 
 # %%
-from IPython.display import Markdown, display
-
-il, mm = run.metrics["incorrectly_learned"], run.metrics["mean_memorization"]
-low_share = {short[k]: float(np.mean(r.memorization[noisy[k]] < cfg.low_mem)) for k, r in res.items()}
-findings = {
-    "synthetic_more_low_memorization": {
-        "holds": bool(low_share["synthetic"] > low_share["human"]),
-        "human": round(low_share["human"], 4), "synthetic": round(low_share["synthetic"], 4),
-        "measure": f"share of incorrect labels with memorization < {cfg.low_mem}",
-        "paper": "synthetic incorrect labels show a greater proportion with low memorization scores than human "
-                 "ones (Fig. 1)"},
-    "human_denser_top_right": {
-        "holds": bool(il["human"] > il["synthetic"]), "human": il["human"], "synthetic": il["synthetic"],
-        "measure": f"incorrect labels with inclusion > {cfg.threshold} and exclusion > {cfg.threshold}",
-        "paper": "human incorrect labels are denser where inclusion > 0.6 and exclusion > 0.6 (222 human "
-                 "incorrectly learned labels, 1,500 ResNet34 runs; Fig. 2)"},
-    "correct_labels_low_memorization": {
-        "holds": bool(mm["human_correct"] < mm["human_incorrect"] and mm["synthetic_correct"] < mm["synthetic_incorrect"]),
-        "human": round(mm["human_correct"], 4), "synthetic": round(mm["synthetic_correct"], 4),
-        "measure": "mean memorization of correct labels (below that of incorrect labels in each set?)",
-        "paper": "correct labels have low memorization (Fig. 1)"},
-}
-run.metrics["findings"] = findings
-run.metrics["low_memorization_share_incorrect"] = low_share
-lines = [f"**What this run found** ({human_name} vs the matched synthetic set, {cfg.m} runs each; generated from "
-         "`metrics.findings`):", ""]
-for name, f in findings.items():
-    lines.append(f"* {f['paper'][0].upper() + f['paper'][1:]} -- **{'holds' if f['holds'] else 'does not hold'} in this "
-                 f"run**: {f['measure']}: human {f['human']}, synthetic {f['synthetic']}.")
-display(Markdown("\n".join(lines)))
-run.metrics["paper"] = {"incorrectly_learned_human": 222, "runs": 1500, "model": "ResNet34, 80 epochs, pixels"}
+found, low_share = study.findings(est, sets.short, run.metrics["incorrectly_learned"], means,
+                                  threshold=cfg.threshold, low_mem=cfg.low_mem)
+run.metrics["findings"], run.metrics["low_memorization_share_incorrect"] = found, low_share
+display(Markdown(study.findings_markdown(found, human_name=human_name, m=cfg.m)))
+run.metrics["paper"] = study.PAPER
 run.metrics["head"] = {**head.__dict__, "pca_dim": cfg.pca_dim}
 run.save()

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -69,15 +69,16 @@ if "google.colab" in sys.modules and importlib.util.find_spec("labnoise") is Non
                     "labnoise[colab] @ git+https://github.com/labnoise/labnoise"], check=True)
 
 # %%
-import numpy as np
-from IPython.display import display
+from IPython.display import Markdown, display
 
-from labnoise import data, features, noise, profiles, results, tsne
+from labnoise import data
+from labnoise.experiments import cbn as study
+from labnoise.experiments.common import start
+from labnoise.tsne import map_quality
 from labnoise.viz import noise as vn
 
-cfg = profiles.from_parameters("02_cluster_based_noise", globals())
-run = results.Results("02_cluster_based_noise", cfg, path=results_path)
-print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoder {cfg.encoder}, rates {cfg.rates}, "
+cfg, run = start("02_cluster_based_noise", globals())
+print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoder {cfg.encoder}, rates {', '.join(f'{r:.0%}' for r in cfg.rates)}, "
       f"PMD type {cfg.pmd_kind}, data root from {data.describe_root(cfg.data_root)}")
 
 # %% [markdown]
@@ -93,12 +94,8 @@ print(f"profile {cfg.profile}: dataset {cfg.dataset}, encoder {cfg.encoder}, rat
 
 # %%
 with run.timer("fig5"):
-    xy, yb = noise.two_class_blob(cfg.blob_points, seed=cfg.seed)
-    blob = {"uniform": noise.symmetric(yb, cfg.blob_rate, seed=cfg.seed),
-            "PMD": noise.pmd(noise.pmd_probs(xy, yb, epochs=50, hidden=32, seed=cfg.seed, device="cpu",
-                                             progress=False),
-                             yb, cfg.pmd_kind, rate=cfg.blob_rate, seed=cfg.seed),
-            "CBN": noise.cbn(xy, yb, n=cfg.blob_n, target_rate=cfg.blob_rate, seed=cfg.seed)}
+    xy, yb, blob = study.blob_example(cfg.blob_points, cfg.blob_rate, n=cfg.blob_n, pmd_kind=cfg.pmd_kind,
+                                      seed=cfg.seed)
 fig = vn.noise_panels(xy, {"clean": yb, **blob}, suptitle=f"the same blob at {100 * cfg.blob_rate:.0f}% noise")
 run.metrics["blob"] = {k: v.summary() for k, v in blob.items()}
 
@@ -120,20 +117,14 @@ run.metrics["blob"] = {k: v.summary() for k, v in blob.items()}
 # %%
 with run.timer("features"):
     ds = data.load_dataset(cfg.dataset, root=cfg.data_root)
-    x = features.embed(ds, "train", cfg.encoder, root=cfg.data_root, device=cfg.device)
-    y = np.asarray(ds.train_labels)
-    if cfg.tsne_points is not None and cfg.tsne_points < len(y):
-        keep = np.sort(np.random.default_rng(cfg.seed).choice(len(y), cfg.tsne_points, replace=False))
-        x, y = x[keep], y[keep]
+    x, y = study.chapter_features(ds, cfg.encoder, points=cfg.tsne_points, seed=cfg.seed, device=cfg.device,
+                                  root=cfg.data_root)
 print(f"{cfg.dataset} train: {x.shape[0]} images, {cfg.encoder} features of dimension {x.shape[1]}")
-
-from labnoise import cache as cache_layout  # the one owner of the cache folders
-tsne_cache = None if cfg.profile == "smoke" else cache_layout.cache_dir("tsne", root=cfg.data_root)
 with run.timer("tsne"):
-    m = tsne.tsne_map(x, seed=cfg.seed, cache=tsne_cache)
-quality = tsne.map_quality(x, m, y, k=10, sample=2000, seed=cfg.seed)
+    m = study.chapter_map(x, seed=cfg.seed, profile=cfg.profile, root=cfg.data_root)
+quality = map_quality(x, m, y, k=10, sample=2000, seed=cfg.seed)
 run.metrics["map"] = {"points": int(len(y)), **quality}
-print(quality)
+display(study.quality_table(quality))
 
 # %% [markdown]
 # ## Algorithm 1, step by step
@@ -145,16 +136,13 @@ print(quality)
 # The paper's CIFAR-10 settings (n = 57, r = 2 → 34.9%; n = 190, r = 2 → 70.2%) refer to the scale of its own,
 # unseeded scikit-learn map. Here {py:func}`labnoise.noise.cbn` calibrates: a bisection over `n` at the
 # starting radius, then an exact solve of `r` when a step of `n` is too coarse. The `(n, r)` it found is in
-# the title of the middle panel.
+# the title of the middle panel and in the table above the figure.
 
 # %%
 with run.timer("cbn"):
-    cbn_res = {f"{r:.2f}": noise.cbn(map_2d=m, labels=y, target_rate=r, seed=cfg.seed, r_start=cfg.r_start)
-               for r in cfg.rates}
-first = cbn_res[f"{cfg.rates[0]:.2f}"]
-print({k: {p: v.params[p] for p in ("n", "r", "search")} | {"realised": round(v.realised_rate, 4)}
-       for k, v in cbn_res.items()})
-fig = vn.algorithm_steps(first, ds.classes, seed=cfg.seed)
+    cbn_res = study.cbn_at_rates(m, y, cfg.rates, seed=cfg.seed, r_start=cfg.r_start)
+display(study.calibration_table(cbn_res))
+fig = vn.algorithm_steps(cbn_res[f"{cfg.rates[0]:.2f}"], ds.classes, seed=cfg.seed)
 
 # %% [markdown]
 # ## CBN and PMD at 35% and 70%
@@ -168,9 +156,8 @@ fig = vn.algorithm_steps(first, ds.classes, seed=cfg.seed)
 
 # %%
 with run.timer("pmd"):
-    probs = noise.pmd_probs(x, y, epochs=cfg.pmd_epochs, hidden=cfg.pmd_hidden, seed=cfg.seed, device=cfg.device,
-                            progress=False)
-    pmd_res = {f"{r:.2f}": noise.pmd(probs, y, cfg.pmd_kind, rate=r, seed=cfg.seed) for r in cfg.rates}
+    probs, pmd_res = study.pmd_at_rates(x, y, cfg.rates, kind=cfg.pmd_kind, epochs=cfg.pmd_epochs,
+                                        hidden=cfg.pmd_hidden, seed=cfg.seed, device=cfg.device)
 run.metrics["pmd_classifier"] = {"train_accuracy_last_epoch": round(float((probs.argmax(1) == y).mean()), 4)}
 ours = {f"{name} {k}": res for k in cbn_res for name, res in (("CBN", cbn_res[k]), ("PMD", pmd_res[k]))}
 display(vn.summary_table(ours))
@@ -180,27 +167,17 @@ fig = vn.transition_panels(ours, ds.classes, suptitle=f"T[clean, noisy] on {cfg.
 # How many different wrong classes does each class's noise go to? CBN sends a class's flipped labels to the
 # class whose centre is nearest to the flipped *point*, so most of them go to one or two neighbours of the
 # class on the map; PMD follows each image's own runner-up class and should spread further. Whether it does in
-# this run is stated below the figure, from the numbers.
+# this run is stated below the figure, after the table of each label set's most frequent flips, from the numbers.
 
 # %%
 fig = vn.targets_per_class_bars(ours, ds.classes, title="distinct target classes per clean class")
-display(vn.top_flips(ours, ds.classes, k=5))
-for k in cbn_res:
-    run.metrics.setdefault("cbn", {})[k] = cbn_res[k].summary()
-    run.metrics.setdefault("pmd", {})[k] = pmd_res[k].summary()
-from IPython.display import Markdown
 
-conc = {}
-for k in cbn_res:
-    c, p_ = cbn_res[k].targets_per_class(), pmd_res[k].targets_per_class()
-    conc[str(k)] = {"holds": bool(c.mean < p_.mean and c.top2_share > p_.top2_share),
-                    "cbn_targets_per_class": round(float(c.mean), 2), "pmd_targets_per_class": round(float(p_.mean), 2),
-                    "cbn_top2_share": round(float(c.top2_share), 3), "pmd_top2_share": round(float(p_.top2_share), 3)}
-run.metrics["cbn_more_concentrated"] = conc
-display(Markdown("\n".join(
-    f"* Rate {k}: CBN flips go to {v['cbn_targets_per_class']} classes per class on average (top-2 share "
-    f"{v['cbn_top2_share']}), PMD to {v['pmd_targets_per_class']} (top-2 share {v['pmd_top2_share']}): CBN is more "
-    f"concentrated -- **{'holds' if v['holds'] else 'does not hold'} in this run**." for k, v in conc.items())))
+# %%
+display(vn.top_flips(ours, ds.classes, k=5))
+run.metrics["cbn"] = {k: v.summary() for k, v in cbn_res.items()}
+run.metrics["pmd"] = {k: v.summary() for k, v in pmd_res.items()}
+run.metrics["cbn_more_concentrated"] = study.concentration(cbn_res, pmd_res)
+display(Markdown(study.concentration_markdown(run.metrics["cbn_more_concentrated"])))
 
 # %% [markdown]
 # ## The paper's released label files
@@ -213,20 +190,9 @@ display(Markdown("\n".join(
 
 # %%
 if data.has_files("reference", root=cfg.data_root):
-    given = data.load_reference_labels("cifar10", "given", root=cfg.data_root)
-    if data.has_files("cifar10n", root=cfg.data_root):
-        same = float(np.mean(given == data.load_label_set("cifar10n", "clean", root=cfg.data_root)))
+    ref, run.metrics["reference"], same = study.reference_label_sets(cfg.data_root)
+    if same is not None:
         print(f"paper's given labels == CIFAR-10N clean labels for {100 * same:.2f}% of the images")
-    ref = {}
-    for kind, label in (("cluster", "CBN"), ("pmd", "PMD")):
-        for r in (0.35, 0.70):
-            noisy = data.load_reference_labels("cifar10", kind, r, root=cfg.data_root)
-            ref[f"paper {label} {r:.2f}"] = noise.NoiseResult.from_labels(given, noisy, kind=f"reference-{kind}",
-                                                                          num_classes=10)
-            t = ref[f"paper {label} {r:.2f}"].targets_per_class()
-            run.metrics.setdefault("reference", {}).setdefault(label.lower(), {})[f"{r:.2f}"] = {
-                "realised_rate": round(ref[f"paper {label} {r:.2f}"].realised_rate, 6),
-                "targets_per_class_mean": round(t.mean, 4), "top2_share": round(t.top2_share, 4)}
     cifar_names = ds.classes if cfg.dataset == "cifar10" else None
     display(vn.summary_table(ref))
     fig = vn.transition_panels(ref, cifar_names, suptitle="the paper's released CIFAR-10 label files")
@@ -247,12 +213,9 @@ else:
 # static page as well as in a notebook.
 
 # %%
-ns = [n for n in cfg.explorer_ns if n <= int(np.bincount(y).min())]
-rs = np.linspace(0.0, 0.4 * float(m.std()), 61)
-grid = noise.cbn_rate_grid(m, y, ns, rs, seed=cfg.seed)
+ns, rs, grid = study.rate_grid(m, y, cfg.explorer_ns, seed=cfg.seed)
 fig = vn.rate_grid_figure(grid, ns, rs, targets=cfg.rates, title=f"CBN rate on the {cfg.dataset} map")
-run.metrics["rate_grid"] = {"ns": ns, "rs": [round(float(v), 4) for v in rs[::10]],
-                            "rates": np.round(grid[:, ::10], 4).tolist()}
+run.metrics["rate_grid"] = study.rate_grid_metrics(ns, rs, grid)
 
 # %%
 display(vn.cbn_explorer_html(m, y, ns, rs[::3], seed=cfg.seed, classes=ds.classes, start_rate=cfg.rates[0],

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -39,8 +39,8 @@
 # paper's label files when present, frozen EfficientNet-Lite0 (ImageNet) features, MLP heads for 10 epochs,
 # 3 seeds; `full` -- CIFAR-10, a small CNN (`fastcifar`) trained on pixels for 40 epochs and LRA-Diffusion on
 # CLIP ViT-B/32 features, 3 seeds. None of them is the paper's scale (their CNNs train for 100s of epochs;
-# their LRA-Diffusion uses ViT-L/14). The paper's numbers appear beside ours as a reference for the *pattern*
-# (CBN < PMD), not as a target for the absolute accuracy. Model selection never looks at the test set: every
+# their LRA-Diffusion uses ViT-L/14). Where the profile's dataset is one the paper used (CIFAR-10), its numbers
+# appear beside ours as a reference for the *pattern* (CBN < PMD), not as a target for the absolute accuracy. Model selection never looks at the test set: every
 # number is the **last epoch's** test accuracy.
 #
 # **The methods as run here.** Co-teaching+ follows the official code: plain Co-teaching for the first
@@ -102,34 +102,23 @@ if "google.colab" in sys.modules and importlib.util.find_spec("labnoise") is Non
                     "labnoise[colab] @ git+https://github.com/labnoise/labnoise"], check=True)
 
 # %%
-import importlib.util
-from pathlib import Path
-
 import matplotlib.pyplot as plt
-import numpy as np
+from IPython.display import Markdown, display
 
-from labnoise import data, features, grid, profiles, results
-from labnoise.experiments import tables
-from labnoise.experiments.label_sets import make_label_sets
+from labnoise import grid
+from labnoise.experiments import table1 as study, tables
+from labnoise.experiments.common import start
+from labnoise.methods.lra_diffusion import inference_name
 from labnoise.viz import table as viz_table
 
-cfg = profiles.from_parameters("03_pmd_vs_cbn", globals())
-run = results.Results("03_pmd_vs_cbn", cfg, path=results_path)
-if cfg.threads:  # small shared CPUs: one intra-op thread avoids OpenMP spin contention for small models
-    import torch
-    torch.set_num_threads(int(cfg.threads))
-have_lra = importlib.util.find_spec("labnoise.methods.lra_diffusion") is not None
-todo = [m for m in cfg.methods if have_lra or m not in grid.DIFFUSION_METHODS]
-if len(todo) < len(cfg.methods):
-    print("labnoise.methods.lra_diffusion is not installed: skipping", sorted(set(cfg.methods) - set(todo)))
-from labnoise import cache as cache_layout  # the one owner of the cache folders
-cache = None
-if cfg.cache_dir == "auto":
-    cache = cache_layout.cache_dir("grid", "03_pmd_vs_cbn", cfg.profile, root=cfg.data_root)
-elif cfg.cache_dir:
-    cache = Path(cfg.cache_dir)
+cfg, run = start("03_pmd_vs_cbn", globals())
+todo, skipped = study.runnable_methods(cfg.methods)
+if skipped:
+    print("labnoise.methods.lra_diffusion is not installed: skipping", skipped)
+cache = study.cell_cache(cfg.cache_dir, profile=cfg.profile, root=cfg.data_root)
 print(f"profile {cfg.profile}: {cfg.dataset}, encoder {cfg.encoder}, lane {cfg.lane}, model {cfg.model}, "
-      f"seeds {cfg.seeds}, methods {todo}, cell cache {cache}")
+      f"seeds {', '.join(map(str, cfg.seeds))}, methods {', '.join(todo)}, "
+      f"{'cells cached under the data root' if cache else 'no cell cache'}")
 
 # %% [markdown]
 # ## Data and features
@@ -139,17 +128,9 @@ print(f"profile {cfg.profile}: {cfg.dataset}, encoder {cfg.encoder}, lane {cfg.l
 
 # %%
 with run.timer("data_and_features"):
-    ds = data.load_dataset(cfg.dataset, root=cfg.data_root)
-    f_tr = features.embed(ds, "train", cfg.encoder, root=cfg.data_root, device=cfg.device)
-    f_te = features.embed(ds, "test", cfg.encoder, root=cfg.data_root, device=cfg.device)
-clean, y_test = np.asarray(ds.train_labels), np.asarray(ds.test_labels)
-if cfg.lane == "features":
-    x_tr, x_te = f_tr, f_te
-else:
-    x_tr, x_te = np.asarray(ds.train_images), np.asarray(ds.test_images)
-print(f"train {x_tr.shape}, test {x_te.shape}; features {f_tr.shape}")
-run.metrics["data"] = {"dataset": ds.name, "n_train": int(len(clean)), "n_test": int(len(y_test)),
-                       "feature_dim": int(f_tr.shape[1]), "lane": cfg.lane}
+    inp = study.load_inputs(cfg)
+print(f"train {inp.x_tr.shape}, test {inp.x_te.shape}; features {inp.f_tr.shape}")
+run.metrics["data"] = inp.metrics(cfg.lane)
 
 # %% [markdown]
 # ## The two kinds of noise
@@ -161,17 +142,10 @@ run.metrics["data"] = {"dataset": ds.name, "n_train": int(len(clean)), "n_test":
 
 # %%
 with run.timer("label_sets"):
-    sets = make_label_sets(cfg.dataset, f_tr, clean, kinds=cfg.noises, rates=cfg.rates, seed=cfg.noise_seed,
-                           reference=cfg.use_reference, pmd_kind=cfg.pmd_kind,
-                           root=cfg.data_root, tsne_cache=True, device=cfg.device)
-label_sets, noise_summary, source = sets.pairs(), sets.summaries(), sets.source
-print("noise source:", source)
-for n, by_rate in noise_summary.items():
-    for r, s in by_rate.items():
-        print(f"  {n.upper():3s} {float(r):.0%}: realised {s['realised_rate']:.3f}, "
-              f"targets/class {s['targets_per_class_mean']}, top-2 share {s['top2_share']}")
-run.metrics["noise_source"] = source
-run.metrics["noise"] = noise_summary
+    sets = study.label_sets(cfg, inp)
+print("noise source:", sets.source)
+run.metrics["noise_source"], run.metrics["noise"] = sets.source, sets.summaries()
+display(study.noise_table(run.metrics["noise"]))
 
 # %% [markdown]
 # ## Training every method on every label set
@@ -185,39 +159,11 @@ run.metrics["noise"] = noise_summary
 # deterministic DDIM run from `y_T = 0` (chapter 4 compares it with generated samples).
 
 # %%
-neighbors = None
-if any(m in grid.DIFFUSION_METHODS for m in todo):
-    from labnoise.neighbors import knn_table
-    with run.timer("knn"):
-        neighbors = knn_table(f_tr, max(cfg.lra_k, cfg.snls_k), device=cfg.device,
-                              cache_dir=cache_layout.cache_dir("knn", root=cfg.data_root) if cache else None)
-train_kwargs = dict(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
-                    weight_decay=cfg.weight_decay, augment=cfg.augment, threads=cfg.threads,
-                    num_classes=ds.num_classes)
-if cfg.model in ("mlp", "linear"):
-    train_kwargs["model_kwargs"] = {"hidden": tuple(cfg.hidden)}
-realised = {k: float(np.mean(v != clean)) for k, v in label_sets.items()}
-params = {k: cfg[k] for k in ("dataset", "encoder", "lane", "model", "hidden", "epochs", "batch_size", "lr",
-                              "optimizer", "weight_decay", "augment", "lra_epochs", "lra_k", "lra_inference",
-                              "snls_k", "snls_alpha")}
-from labnoise.methods import get_method
-from labnoise.methods.lra_diffusion import inference_name
-method_settings = {m: {k: v for k, v in get_method(m).params().items()
-                       if k not in ("selected", "labels", "theta", "delta")}   # settings, not training state
-                   for m in ("coteaching+", "plc") if m in todo}
-params["method_settings"] = method_settings   # part of every cell's cache key: new defaults, new cells
-run.metrics["method_settings"] = method_settings
+setup = study.grid_setup(cfg, inp, todo, cache, run=run)
+run.metrics["method_settings"] = setup.params["method_settings"]
 run.metrics["lra_inference"] = inference_name(cfg.lra_inference, cfg.lra_samples)
 with run.timer("grid"):
-    records = grid.run_lnl_grid(
-        x_tr, label_sets, todo, cfg.seeds, x_test=x_te, y_test=y_test, clean_labels=clean, cache_dir=cache,
-        params=params, model=cfg.model, train_kwargs=train_kwargs, neighbors=neighbors, features=f_tr,
-        features_test=f_te, device=cfg.device, precision=cfg.precision,
-        method_params={m: {"lra_samples": cfg.lra_samples} for m in grid.DIFFUSION_METHODS},
-        lra_kwargs={"epochs": cfg.lra_epochs, "k": cfg.lra_k, "inference": cfg.lra_inference,
-                    "n_samples": cfg.lra_samples,
-                    "num_classes": ds.num_classes},
-        snls_kwargs={"k": cfg.snls_k, "alpha": cfg.snls_alpha, "num_classes": ds.num_classes})
+    records = study.run_table1_grid(cfg, inp, sets.pairs(), todo, setup)
 print(f"{len(records)} cells, {sum(r['cached'] for r in records)} from the cache")
 
 # %% [markdown]
@@ -225,36 +171,23 @@ print(f"{len(records)} cells, {sum(r['cached'] for r in records)} from the cache
 
 # %%
 with run.timer("clean_ceiling"):
-    clean_records = grid.run_lnl_grid(
-        x_tr, {("clean", 0.0): clean}, ["ce"], cfg.seeds, x_test=x_te, y_test=y_test, clean_labels=clean,
-        cache_dir=cache, params=params, model=cfg.model, train_kwargs=train_kwargs, device=cfg.device,
-        precision=cfg.precision)
-ceiling = grid.summarize(clean_records, "test_acc")["ce"]["clean"]["0"]
-run.metrics["clean_ceiling"] = ceiling
-print(f"Standard CE, clean labels: {100 * ceiling['mean']:.2f} ± {100 * ceiling['sd']:.2f} "
-      f"({ceiling['n_seeds']} seeds)")
+    ceiling = run.metrics["clean_ceiling"] = study.clean_ceiling(cfg, inp, setup)
+print(study.ceiling_text(ceiling))
 
 # %% [markdown]
 # ## Table I, ours beside the paper's
 #
-# Mean ± sample standard deviation of the last-epoch test accuracy over seeds; in parentheses the paper's
-# CIFAR-10 value (different encoder and model: compare the *pattern*, not the level).
+# The last-epoch test accuracy of every method, ours beside the paper's where the paper has the dataset; the
+# table's caption, generated from this run, says over how many seeds and which rows are the paper's.
 
 # %%
-table = grid.summarize(records, "test_acc")
-paper = tables.paper_table_percent(cfg.dataset)
-print(grid.format_table(table, reference=paper))
-status = tables.paper_table_status(cfg.dataset)
-if status:
-    print("paper's Table I rows for", cfg.dataset, status)
-run.metrics["paper_table_I_status"] = status
+table, paper = grid.summarize(records, "test_acc"), tables.paper_table_percent(cfg.dataset)
+status = run.metrics["paper_table_I_status"] = tables.paper_table_status(cfg.dataset)
+display(Markdown(study.table1_markdown(table, paper, dataset=cfg.dataset, status=status)))
 harder = tables.cbn_harder_than_pmd(table)
-run.metrics["table"] = table
-run.metrics["cbn_harder_than_pmd"] = harder
-run.metrics["paper_table_I"] = paper
-run.metrics["headline_holds"] = bool(harder) and all(all(v.values()) for v in harder.values())
-run.metrics["seconds_per_cell"] = {m: round(float(np.mean([r["metrics"]["seconds"] for r in records
-                                                            if r["method"] == m])), 2) for m in todo}
+run.metrics.update(table=table, cbn_harder_than_pmd=harder, paper_table_I=paper,
+                   headline_holds=bool(harder) and all(all(v.values()) for v in harder.values()),
+                   seconds_per_cell=study.seconds_per_cell(records, todo))
 
 # %%
 fig = viz_table.plot_table(table, paper, ours_label=f"ours, {cfg.encoder} + {cfg.model}",
@@ -272,31 +205,18 @@ plt.show()
 # %% [markdown]
 # ## Does the headline reproduce?
 #
-# The cell below states, for every method and rate, whether CBN gave a lower accuracy than PMD, and by how
-# many points; then the gap of CBN below PMD, which is what the paper's argument rests on.
+# The table below states, for every method and rate, whether CBN gave a lower accuracy than PMD, and the gap
+# of CBN below PMD in points, which is what the paper's argument rests on.
 
 # %%
-gaps = {}
-for m, by_rate in harder.items():
-    for r, ok in by_rate.items():
-        gap = 100 * (table[m]["pmd"][r]["mean"] - table[m]["cbn"][r]["mean"])
-        sd = 100 * max(table[m]["pmd"][r]["sd"], table[m]["cbn"][r]["sd"])
-        gaps.setdefault(m, {})[r] = round(gap, 2)
-        pg = paper.get(m, {})
-        pgap = (pg["pmd"][r] - pg["cbn"][r]) if pg else None
-        print(f"{tables.METHOD_LABELS.get(m, m):20s} {float(r):.0%}: CBN {'<' if ok else '>='} PMD, "
-              f"gap {gap:+6.2f} pts (max sd {sd:.2f})" + (f"; paper gap {pgap:+6.2f}" if pgap is not None else ""))
-run.metrics["pmd_minus_cbn_points"] = gaps
-print("\nheadline (CBN harder for every method at both rates):",
-      "reproduced" if run.metrics["headline_holds"] else "NOT reproduced in every cell")
+run.metrics["pmd_minus_cbn_points"], rows = study.gaps(table, harder, paper)
+display(study.gaps_table(rows, headline=run.metrics["headline_holds"]))
 
 # %% [markdown]
 # **Reading the result.** The next cell writes what this run measured, from its metrics (the same values as in
 # its `results.json`); a statement that does not hold in this run is printed as such.
 
 # %%
-from IPython.display import Markdown, display
-
 display(Markdown(tables.table1_reading(run.metrics, cfg.profile)))
 
 # %% [markdown]

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -87,26 +87,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from labnoise import data, detect, features, profiles, results
+from labnoise import data, features
 from labnoise.experiments import beyond
+from labnoise.experiments.common import cpu_or, start
 
 CHAPTER = "07_beyond"
-cfg = profiles.from_parameters(CHAPTER, globals())
-run = results.Results(CHAPTER, cfg, path=results_path)
-if cfg.threads:
-    import torch
-    torch.set_num_threads(int(cfg.threads))
-dev = "cpu" if cfg.device == "auto" else cfg.device
-det_cfg = profiles.config("06_dynacor", cfg.profile)  # the detectors' settings: chapter 6's
-opts = detect.detector_options(det_cfg)
-for m, o in opts.items():
-    if m != "simifeat":
-        o["device"] = dev
+cfg, run = start(CHAPTER, globals())
+dev = cpu_or(cfg.device)
 ds = data.load_dataset(cfg.dataset, root=cfg.data_root)
-clean = np.asarray(ds.train_labels)
-K = ds.num_classes
+clean, K = np.asarray(ds.train_labels), ds.num_classes
 print(f"profile {cfg.profile}: {cfg.dataset} ({clean.size} training images), encoder {cfg.encoder}, "
-      f"detectors {cfg.detectors}, seeds {cfg.seeds}, data root from {data.describe_root(cfg.data_root)}")
+      f"detectors {', '.join(cfg.detectors)}, seeds {', '.join(map(str, cfg.seeds))}, "
+      f"data root from {data.describe_root(cfg.data_root)}")
 
 # %% [markdown]
 # ## 1. Detectors on CBN, PMD and human noise at one rate
@@ -126,43 +118,22 @@ with run.timer("label_sets"), warnings.catch_warnings():
                                        seed=cfg.noise_seed if cfg.dataset == "digits" else cfg.seed,
                                        num_classes=K, pmd_epochs=cfg.pmd_epochs, root=cfg.data_root)
 run.metrics["label_sets"] = {k: {"realised_rate": v["realised_rate"], "source": v["source"]} for k, v in sets.items()}
-display(Markdown("| noise | realised rate | labels |\n|---|---|---|\n" + "".join(
-    f"| {k} | {100 * v['realised_rate']:.1f}% | {v['source']} |\n" for k, v in sets.items())))
+display(beyond.label_sets_table(sets))
 
 # %%
-subset = None
-if cfg.detector_examples and cfg.detector_examples < clean.size:
-    subset = np.sort(np.random.default_rng(cfg.seed).choice(clean.size, int(cfg.detector_examples), replace=False))
+opts = beyond.detector_settings(cfg.profile, dev)  # the detectors' settings: chapter 6's
+subset = beyond.detector_subset(clean.size, cfg.detector_examples, seed=cfg.seed)
 with run.timer("detectors"), warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     det = beyond.detector_f1(sets, x, detectors=cfg.detectors, options=opts, seeds=cfg.seeds,
                              flipped_features=xf, subset=subset)
-run.metrics["detector_f1"] = det["f1"]
-run.metrics["detector_f1_sd"] = det["f1_sd"]
-run.metrics["detector_precision_recall"] = {m: {k: [det["precision"][m][k], det["recall"][m][k]] for k in sets}
-                                            for m in cfg.detectors}
-run.metrics["detector_examples"] = int(clean.size if subset is None else subset.size)
-run.metrics["detector_seconds_per_run"] = det["seconds"]
-run.metrics["detector_noise_rate"] = det["realised_rate"]
-L = beyond.DETECTOR_LABELS
-display(Markdown(
-    f"**F1 (%) per detector and noise kind** ({run.metrics['detector_examples']} examples, {cfg.encoder} "
-    f"features, {len(cfg.seeds)} seed{'s' if len(cfg.seeds) > 1 else ''}).\n\n| detector | "
-    + " | ".join(f"{k} ({100 * det['realised_rate'][k]:.1f}% noise)" for k in sets) + " |\n|---|"
-    + "---|" * len(sets) + "\n" + "".join(
-        f"| {L[m]} | " + " | ".join(f"{100 * det['f1'][m][k]:.1f}" for k in sets) + " |\n" for m in cfg.detectors)))
+n_det = clean.size if subset is None else subset.size
+run.metrics.update(beyond.detector_metrics(det, sets, cfg.detectors, n_det))
+display(Markdown(beyond.detector_table(det, cfg.detectors, n_examples=n_det, encoder=cfg.encoder,
+                                       n_seeds=len(cfg.seeds))))
 
 # %% tags=["keep-figure"]
-fig, ax = plt.subplots(figsize=(6.5, 3.6))
-w = 0.8 / len(sets)
-for j, k in enumerate(sets):
-    ax.bar(np.arange(len(cfg.detectors)) + (j - (len(sets) - 1) / 2) * w,
-           [100 * det["f1"][m][k] for m in cfg.detectors], w, label=k)
-ax.set_xticks(np.arange(len(cfg.detectors)), [L[m] for m in cfg.detectors], fontsize=11)
-ax.set_ylabel("F1 (%)", fontsize=11)
-ax.legend(title="noise", fontsize=10)
-ax.set_title(f"detection F1 at {100 * cfg.rate:.0f}% noise ({cfg.dataset})", fontsize=11)
-fig.tight_layout()
+fig = beyond.detector_figure(det, cfg.detectors, rate=cfg.rate, dataset=cfg.dataset)
 plt.show()
 
 # %% [markdown]
@@ -173,16 +144,9 @@ plt.show()
 # in `optional_encoders` (CLIP) run only where their features are already cached.
 
 # %%
-encs = list(cfg.encoders)
-skipped = []
-for e in cfg.optional_encoders:
-    ok = all(features.is_cached(ds, s, e, root=cfg.data_root) for s in ("train", "test"))
-    (encs if ok else skipped).append(e)
-enc_feats = {}
 with run.timer("encoder_features"):
-    for e in encs:
-        enc_feats[e] = (features.embed(ds, "train", e, root=cfg.data_root, device=cfg.device),
-                        features.embed(ds, "test", e, root=cfg.data_root, device=cfg.device))
+    enc_feats, skipped = beyond.encoder_features(ds, cfg.encoders, cfg.optional_encoders, root=cfg.data_root,
+                                                 device=cfg.device)
 with run.timer("encoders"):
     enc = beyond.encoder_comparison(enc_feats, {"cbn": sets["cbn"]["labels"], "pmd": sets["pmd"]["labels"],
                                                 "clean": clean}, ds.test_labels, seeds=cfg.seeds, k=cfg.snls_k,
@@ -191,13 +155,7 @@ with run.timer("encoders"):
                                         "batch_size": cfg.ce_batch_size, "lr": cfg.ce_lr})
 run.metrics["encoders"] = enc
 run.metrics["encoders_skipped"] = {e: "features not cached (weights unavailable here)" for e in skipped}
-display(Markdown(
-    "**Test accuracy (%) of a CE head, without / with SNLS targets.**\n\n| encoder | CBN | PMD | clean | "
-    "SNLS gain CBN | SNLS gain PMD |\n|---|---|---|---|---|---|\n" + "".join(
-        f"| {e} | {r['ce']['cbn']:.1f} / {r['snls']['cbn']:.1f} | {r['ce']['pmd']:.1f} / {r['snls']['pmd']:.1f} "
-        f"| {r['ce']['clean']:.1f} | {r['snls_gain']['cbn']:+.1f} | {r['snls_gain']['pmd']:+.1f} |\n"
-        for e, r in enc.items())
-    + (f"\n\nNot compared (features not cached here): {', '.join(skipped)}." if skipped else "")))
+display(Markdown(beyond.encoder_table(enc, skipped)))
 
 # %% [markdown]
 # ## 3. CROWDLAB on several annotators
@@ -209,33 +167,14 @@ display(Markdown(
 # %%
 with run.timer("crowdlab"), warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    if cfg.dataset == "cifar10":
-        A = np.stack([data.load_label_set("cifar10n", a, root=cfg.data_root) for a in cfg.annotators], axis=1)
-        aggre = data.load_label_set("cifar10n", "aggre", root=cfg.data_root)
-        names, crowd_source = list(cfg.annotators), "CIFAR-10N's three annotators (random1/2/3), aggregate 'aggre'"
-    else:
-        A = beyond.simulate_annotators(x, clean, cfg.simulated_annotator_rates, seed=cfg.noise_seed, num_classes=K)
-        aggre = None
-        names = [f"simulated_{r}" for r in cfg.simulated_annotator_rates]
-        crowd_source = (f"three simulated annotators (instance-dependent noise at {cfg.simulated_annotator_rates}); "
-                        "no released aggregate")
-    crowd = beyond.crowdlab(A, x, clean, annotator_names=names, aggregated=aggre, num_classes=K,
-                            folds=cfg.crowd_folds, model=cfg.crowd_model, epochs=cfg.crowd_epochs,
+    ann = beyond.crowd_annotators(cfg.dataset, x, clean, annotators=cfg.annotators, seed=cfg.noise_seed,
+                                  simulated_rates=cfg.simulated_annotator_rates, num_classes=K, root=cfg.data_root)
+    crowd = beyond.crowdlab(ann["labels"], x, clean, annotator_names=ann["names"], aggregated=ann["aggregated"],
+                            num_classes=K, folds=cfg.crowd_folds, model=cfg.crowd_model, epochs=cfg.crowd_epochs,
                             seed=cfg.seed, device=dev)
-crowd["source"] = crowd_source
+crowd["source"] = ann["source"]
 run.metrics["crowdlab"] = crowd
-ca = crowd["consensus_accuracy"]
-display(Markdown(
-    f"{crowd_source}; pred_probs: {crowd['pred_probs']}.\n\n| consensus | accuracy vs clean |\n|---|---|\n"
-    + "".join(f"| {k} | {100 * v:.2f}% |\n" for k, v in ca.items())
-    + "\n| annotator | accuracy vs clean | CROWDLAB quality |\n|---|---|---|\n"
-    + "".join(f"| {n} | {100 * crowd['annotator_accuracy'][n]:.2f}% | {crowd['annotator_quality'][n]:.3f} |\n"
-              for n in names)
-    + f"\nCROWDLAB changes the majority's label on {100 * crowd['override_share']:.2f}% of the examples"
-    + (f"; it is right on {100 * crowd['override_correct']:.1f}% of those, the majority on "
-       f"{100 * crowd['majority_correct_where_overridden']:.1f}%" if crowd["override_correct"] is not None else "")
-    + (f". Its consensus quality score separates wrong from right consensus labels with AUROC "
-       f"{crowd['quality_auroc']:.3f}." if crowd["quality_auroc"] is not None else ".")))
+display(Markdown(beyond.crowdlab_markdown(crowd, ann["names"])))
 
 # %% [markdown]
 # ## 4. A decision guide for practitioners
@@ -248,9 +187,7 @@ others = beyond.load_other_results(cfg.other_results, results_path, profile=cfg.
 guide = beyond.decision_guide(run.metrics, other_results=others)
 run.metrics["decision_guide"] = guide
 run.metrics["other_results_read"] = sorted(others)
-display(Markdown("\n".join(f"- {s}" for s in guide)
-                 + ("\n\n*Smoke profile: digits, generated noise and simulated annotators; a check of the code "
-                    "path, not advice.*" if cfg.profile == "smoke" else "")))
+display(Markdown(beyond.guide_markdown(guide, profile=cfg.profile)))
 
 # %%
 run.save()

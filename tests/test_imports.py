@@ -83,3 +83,34 @@ def test_no_import_cycles():
 def test_the_cycle_finder_finds_cycles():
     assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert find_cycles({"a": {"b"}, "b": set()}) == []
+
+
+#: the algorithm packages: they know no chapter, so they may not import the chapter drivers
+ALGORITHMS = ("labnoise.methods", "labnoise.detect", "labnoise.noise")
+
+
+def imports_of_experiments(graph, packages=ALGORITHMS) -> dict[str, list[str]]:
+    """``{module: [labnoise.experiments modules it imports]}`` for every module under ``packages``."""
+    out = {}
+    for mod, deps in graph.items():
+        if any(mod == p or mod.startswith(p + ".") for p in packages):
+            bad = sorted(d for d in deps if d == "labnoise.experiments" or d.startswith("labnoise.experiments."))
+            if bad:
+                out[mod] = bad
+    return out
+
+
+def test_algorithms_import_nothing_from_the_chapter_drivers():
+    bad = imports_of_experiments(import_graph())
+    assert not bad, ("labnoise.methods/detect/noise must not import labnoise.experiments (function-level imports "
+                     "count); move the chapter code into experiments/ instead: " + "; ".join(
+                         f"{m} -> {', '.join(d)}" for m, d in sorted(bad.items())))
+
+
+def test_the_import_graph_sees_function_level_and_relative_imports():
+    graph = import_graph()
+    # a function-level relative import (grid.lnl_cell imports methods.lra_diffusion inside the function)
+    assert "labnoise.methods.lra_diffusion" in graph["labnoise.grid"]
+    assert imports_of_experiments({"labnoise.noise.x": {"labnoise.experiments.tables", "labnoise.data"},
+                                   "labnoise.grid": {"labnoise.experiments"}}) == {
+        "labnoise.noise.x": ["labnoise.experiments.tables"]}

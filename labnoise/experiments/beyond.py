@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_choice, check_features, check_labels, check_rate
+from ..stats import mean_sd
 
 __all__ = ["NOISE_KINDS", "detection_label_sets", "thin_to_rate", "detector_f1", "encoder_comparison",
            "simulate_annotators", "majority_vote", "crowdlab", "decision_guide", "load_other_results",
@@ -149,9 +150,9 @@ def detector_f1(label_sets: dict, features, *, detectors, options: dict, seeds=(
                              for kd, s in label_sets.items()}}
     for m in detectors:
         for key in ("f1", "precision", "recall"):
-            out[key][m] = {kd: round(float(np.mean([runs[kd, sd][m][key] for sd in seeds])), 4) for kd in label_sets}
-        out["f1_sd"][m] = {kd: (round(float(np.std([runs[kd, sd][m]["f1"] for sd in seeds], ddof=1)), 4)
-                                if len(seeds) > 1 else None) for kd in label_sets}
+            out[key][m] = {kd: round(mean_sd([runs[kd, sd][m][key] for sd in seeds])["mean"], 4) for kd in label_sets}
+        f1 = {kd: mean_sd([runs[kd, sd][m]["f1"] for sd in seeds]) for kd in label_sets}
+        out["f1_sd"][m] = {kd: None if v["sd"] is None else round(v["sd"], 4) for kd, v in f1.items()}
         out["seconds"][m] = round(float(np.mean([runs[kd, sd][m]["seconds"] for kd in label_sets for sd in seeds])), 2)
     return out
 
@@ -181,13 +182,15 @@ def encoder_comparison(encoder_features: dict, label_sets: dict, test_labels, *,
 
 def simulate_annotators(features, clean_labels, rates, *, seed: int = 0, num_classes: int | None = None) -> np.ndarray:
     """(N, M) labels of M simulated annotators, annotator j with instance-dependent noise (Xia et al.) at
-    ``rates[j]``, each from its own seed (``seed + j``): a stand-in where no crowd labels exist."""
+    ``rates[j]``, each from its own child of ``np.random.SeedSequence(seed)`` (independent streams, unlike
+    ``seed + j``, which would reuse the seed of another annotator or call): a stand-in where no crowd labels exist."""
     from .. import noise as _noise
 
     X = check_features(features)
     clean = check_labels(clean_labels, num_classes, length=X.shape[0], name="clean_labels")
-    cols = [_noise.instance_dependent(X, clean, float(r), seed=int(seed) + j, num_classes=num_classes).noisy_labels
-            for j, r in enumerate(rates)]
+    streams = np.random.SeedSequence(int(seed)).spawn(len(rates))
+    cols = [_noise.instance_dependent(X, clean, float(r), seed=int(ss.generate_state(1)[0]),
+                                      num_classes=num_classes).noisy_labels for ss, r in zip(streams, rates)]
     return np.stack(cols, axis=1).astype(np.int64)
 
 
@@ -396,3 +399,139 @@ def load_other_results(spec, results_path, *, profile: str, exclude: str) -> dic
         if r.get("profile") == profile and r.get("chapter") == name:
             out[name] = r
     return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the chapter's plumbing: one call per cell of notebooks/07_beyond.py
+# ----------------------------------------------------------------------------------------------------------
+def detector_settings(profile: str, device: str) -> dict:
+    """Each detector's options: chapter 06's settings under ``profile``; every detector but SimiFeat (which
+    has no device option) runs on ``device``."""
+    from .. import detect, profiles
+
+    opts = detect.detector_options(profiles.config("06_dynacor", profile))
+    for m, o in opts.items():
+        if m != "simifeat":
+            o["device"] = device
+    return opts
+
+
+def label_sets_table(sets: dict):
+    from .common import markdown_table
+
+    return markdown_table([[k, f"{100 * v['realised_rate']:.1f}%", v["source"]] for k, v in sets.items()],
+                          ["noise", "realised rate", "labels"])
+
+
+def detector_subset(n: int, examples: int | None, *, seed: int = 0):
+    """Sorted seeded indices of ``examples`` of the ``n`` training examples, or None for all of them."""
+    if not examples or examples >= n:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, int(examples), replace=False))
+
+
+def detector_metrics(det: dict, kinds, detectors, n_examples: int) -> dict:
+    """The results.json entries of the detector comparison (:func:`detector_f1`'s output ``det``)."""
+    return {"detector_f1": det["f1"], "detector_f1_sd": det["f1_sd"],
+            "detector_precision_recall": {m: {k: [det["precision"][m][k], det["recall"][m][k]] for k in kinds}
+                                          for m in detectors},
+            "detector_examples": int(n_examples), "detector_seconds_per_run": det["seconds"],
+            "detector_noise_rate": det["realised_rate"]}
+
+
+def detector_table(det: dict, detectors, *, n_examples: int, encoder: str, n_seeds: int) -> str:
+    """F1 (%) per detector and noise kind; "mean ± sample sd" only with two or more seeds."""
+    from .common import markdown_table, mean_sd_text
+
+    kinds = list(det["realised_rate"])
+    rows = [[DETECTOR_LABELS.get(m, m)] + [mean_sd_text(det["f1"][m][k], det["f1_sd"][m][k], n_seeds, scale=100,
+                                                        digits=1) for k in kinds] for m in detectors]
+    cols = ["detector"] + [f"{k} ({100 * det['realised_rate'][k]:.1f}% noise)" for k in kinds]
+    spread = ", mean ± sample sd" if n_seeds > 1 else ""
+    return str(markdown_table(rows, cols, caption=f"**F1 (%) per detector and noise kind** ({n_examples} examples, "
+                                                  f"{encoder} features, {n_seeds} seed{'s' if n_seeds > 1 else ''}"
+                                                  f"{spread})."))
+
+
+def detector_figure(det: dict, detectors, *, rate: float, dataset: str):
+    """Grouped bars: detection F1 per detector, one bar per noise kind."""
+    import matplotlib.pyplot as plt
+
+    kinds = list(det["realised_rate"])
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    w = 0.8 / len(kinds)
+    for j, k in enumerate(kinds):
+        ax.bar(np.arange(len(detectors)) + (j - (len(kinds) - 1) / 2) * w,
+               [100 * det["f1"][m][k] for m in detectors], w, label=k)
+    ax.set_xticks(np.arange(len(detectors)), [DETECTOR_LABELS.get(m, m) for m in detectors], fontsize=11)
+    ax.set_ylabel("F1 (%)", fontsize=11)
+    ax.legend(title="noise", fontsize=10)
+    ax.set_title(f"detection F1 at {100 * rate:.0f}% noise ({dataset})", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def encoder_features(ds, encoders, optional=(), *, root=None, device="auto") -> tuple[dict, list]:
+    """``({encoder: (train, test) features}, skipped)``: every encoder of ``encoders``, and those of
+    ``optional`` whose features of both splits are already cached (the others are returned as skipped)."""
+    from .. import features
+
+    encs, skipped = list(encoders), []
+    for e in optional:
+        ok = all(features.is_cached(ds, s, e, root=root) for s in ("train", "test"))
+        (encs if ok else skipped).append(e)
+    return {e: (features.embed(ds, "train", e, root=root, device=device),
+                features.embed(ds, "test", e, root=root, device=device)) for e in encs}, skipped
+
+
+def encoder_table(enc: dict, skipped=()) -> str:
+    from .common import markdown_table
+
+    rows = [[e, f"{r['ce']['cbn']:.1f} / {r['snls']['cbn']:.1f}", f"{r['ce']['pmd']:.1f} / {r['snls']['pmd']:.1f}",
+             f"{r['ce']['clean']:.1f}", f"{r['snls_gain']['cbn']:+.1f}", f"{r['snls_gain']['pmd']:+.1f}"]
+            for e, r in enc.items()]
+    text = str(markdown_table(rows, ["encoder", "CBN", "PMD", "clean", "SNLS gain CBN", "SNLS gain PMD"],
+                              caption="**Test accuracy (%) of a CE head, without / with SNLS targets.**"))
+    return text + (f"\n\nNot compared (features not cached here): {', '.join(skipped)}." if skipped else "")
+
+
+def crowd_annotators(dataset: str, features, clean_labels, *, annotators, simulated_rates, seed: int = 0,
+                     num_classes=None, root=None) -> dict:
+    """The annotators of the CROWDLAB section: CIFAR-10N's single-annotator sets and its aggregate for
+    CIFAR-10, else simulated annotators (instance-dependent noise at ``simulated_rates``). Returns
+    ``{"labels": (N, A), "names", "aggregated" (or None), "source"}``."""
+    from .. import data
+
+    if dataset == "cifar10":
+        return {"labels": np.stack([data.load_label_set("cifar10n", a, root=root) for a in annotators], axis=1),
+                "aggregated": data.load_label_set("cifar10n", "aggre", root=root), "names": list(annotators),
+                "source": "CIFAR-10N's three annotators (random1/2/3), aggregate 'aggre'"}
+    return {"labels": simulate_annotators(features, clean_labels, simulated_rates, seed=seed, num_classes=num_classes),
+            "aggregated": None, "names": [f"simulated_{r}" for r in simulated_rates],
+            "source": (f"three simulated annotators (instance-dependent noise at {simulated_rates}); no released "
+                       "aggregate")}
+
+
+def crowdlab_markdown(crowd: dict, names) -> str:
+    """The CROWDLAB section's tables and sentence, every number from :func:`crowdlab`'s output."""
+    from .common import markdown_table
+
+    ca = crowd["consensus_accuracy"]
+    out = [f"{crowd['source']}; pred_probs: {crowd['pred_probs']}.", "",
+           str(markdown_table([[k, f"{100 * v:.2f}%"] for k, v in ca.items()], ["consensus", "accuracy vs clean"])),
+           "", str(markdown_table([[n, f"{100 * crowd['annotator_accuracy'][n]:.2f}%",
+                                    f"{crowd['annotator_quality'][n]:.3f}"] for n in names],
+                                  ["annotator", "accuracy vs clean", "CROWDLAB quality"])), ""]
+    s = f"CROWDLAB changes the majority's label on {100 * crowd['override_share']:.2f}% of the examples"
+    if crowd["override_correct"] is not None:
+        s += (f"; it is right on {100 * crowd['override_correct']:.1f}% of those, the majority on "
+              f"{100 * crowd['majority_correct_where_overridden']:.1f}%")
+    s += (f". Its consensus quality score separates wrong from right consensus labels with AUROC "
+          f"{crowd['quality_auroc']:.3f}." if crowd["quality_auroc"] is not None else ".")
+    return "\n".join(out + [s])
+
+
+def guide_markdown(guide: list, *, profile: str) -> str:
+    return "\n".join(f"- {s}" for s in guide) + (
+        "\n\n*Smoke profile: digits, generated noise and simulated annotators; a check of the code path, not "
+        "advice.*" if profile == "smoke" else "")
