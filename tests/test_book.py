@@ -114,3 +114,89 @@ def test_every_profile_default_is_a_valid_data_choice():
     for chapter in profiles.CHAPTERS:
         for p in profiles.PROFILE_NAMES:
             profiles.check_data_choices(profiles.config(chapter, p), chapter=chapter)
+
+
+# ---- the publishable copy: no widget state, no runner plumbing on the page ------------------------------------
+WIDGET_MARKS = ("FloatProgressModel", "application/vnd.jupyter.widget-state+json",
+                "application/vnd.jupyter.widget-view+json")
+
+
+def _widget_traces(text: str) -> list[str]:
+    return [m for m in WIDGET_MARKS if m in text]
+
+
+def test_publishable_copy_strips_widgets_and_hides_the_injected_parameters(tmp_path):
+    import nbformat
+
+    from labnoise import runner
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"m1": {
+        "model_name": "FloatProgressModel"}}}}
+    injected = nbformat.v4.new_code_cell('profile = "smoke"\nresults_path = "/tmp/x/03_pmd_vs_cbn.partial.results.json"')
+    injected.metadata["tags"] = ["injected-parameters"]
+    bar = nbformat.v4.new_code_cell("grid(...)")
+    bar.outputs = [nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "m1", "version_major": 2, "version_minor": 0},
+        "text/plain": "grid: 100%|##########| 24/24 [00:12<00:00,  1.90it/s]"}),
+        nbformat.v4.new_output("stream", name="stdout", text="done\n")]
+    explorer = nbformat.v4.new_code_cell("display(explorer())")
+    explorer.outputs = [nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "m2", "version_major": 2, "version_minor": 0},
+        "text/plain": "VBox(children=(IntSlider(value=1),))"})]
+    nb.cells = [nbformat.v4.new_markdown_cell("# 3. A title"), injected, bar, explorer]
+    nbformat.write(nb, tmp_path / "in.ipynb")
+    runner._publishable_copy(tmp_path / "in.ipynb", tmp_path / "03_pmd_vs_cbn.ipynb")
+    text = (tmp_path / "03_pmd_vs_cbn.ipynb").read_text()
+    assert not _widget_traces(text) and "24/24" not in text and "VBox" not in text
+    out = nbformat.read(tmp_path / "03_pmd_vs_cbn.ipynb", as_version=4)
+    assert "remove-cell" in out.cells[1].metadata["tags"] and "/tmp/x" not in out.cells[1].source
+    assert [o.get("text") for o in out.cells[2].outputs] == ["done\n"]  # the bar is gone, the print stays
+    assert out.cells[3].outputs[0]["data"] == {"text/markdown": runner.WIDGET_NOTE}
+
+
+def test_the_kernel_setup_turns_every_tqdm_bar_off_when_asked(monkeypatch):
+    """An explicit ``disable=False`` (``progress=True``) and tqdm.notebook would otherwise still draw a bar."""
+    import tqdm
+    import tqdm.auto
+    import tqdm.notebook
+
+    from labnoise._kernel import KERNEL_SETUP
+
+    saved = {m: (m.tqdm, m.trange) for m in (tqdm, tqdm.auto, tqdm.notebook)}
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    try:
+        exec(KERNEL_SETUP, {})
+        from tqdm.auto import tqdm as auto_tqdm
+        from tqdm.auto import trange
+
+        bar = auto_tqdm(range(3), disable=False)
+        assert bar.disable and list(bar) == [0, 1, 2] and list(trange(2)) == [0, 1]
+        assert tqdm.notebook.tqdm(range(2)).disable
+    finally:
+        for m, (t, r) in saved.items():
+            m.tqdm, m.trange = t, r
+
+
+def test_the_smoke_banner_says_what_ran_and_how_long():
+    from labnoise import runner
+
+    banner = runner.profile_banner("03_pmd_vs_cbn", "smoke", seconds=23.4)
+    assert "digits" in banner and "(its run took 23 s)" in banner and "seconds" not in banner
+    assert "took" not in runner.profile_banner("03_pmd_vs_cbn", "smoke")
+    assert "(its run took 2.5 min)" in runner.profile_banner("03_pmd_vs_cbn", "offline", seconds=150)
+
+
+@pytest.mark.slow
+def test_no_executed_chapter_or_page_holds_widget_state(smoke_book):
+    """tqdm bars and explorers must not leave ipywidgets state in the executed notebooks (_build/runs) or the
+    pages: without a kernel it is a dead widget, and it makes the page load widget JavaScript from a CDN."""
+    bad = []
+    for path in [*(ROOT / "_build" / "runs" / "smoke").glob("*.ipynb"), *smoke_book.rglob("*.html"),
+                 *(ROOT / "_build" / "book-src" / "notebooks").glob("*.ipynb")]:
+        if ".partial." in path.name:
+            continue
+        found = _widget_traces(path.read_text(errors="replace"))
+        if found:
+            bad.append(f"{path.relative_to(ROOT)}: {found}")
+    assert not bad, "widget state in: " + "; ".join(bad)
