@@ -249,6 +249,7 @@ def run_chapter(chapter: str, profile: str = "smoke", parameters: dict | None = 
     if not part_results.exists():
         raise ChapterFailed(f"chapter {chapter} ran but wrote no {results.name}: its last cell must call "
                             f"results.Results(...).save().\n{where}")
+    _strip_widgets_file(part_nb)
     _replace_atomic(part_results, results)
     _replace_atomic(part_nb, out_nb)
     print(f"{chapter} ({profile}) done in {time.perf_counter() - t:.1f} s -> {out_nb}")
@@ -668,6 +669,17 @@ def strip_widgets(nb) -> int:
                 kept.append(nbformat.v4.new_output("display_data", data={"text/markdown": WIDGET_NOTE}))
         cell.outputs = kept
     return changed
+
+
+def _strip_widgets_file(path: Path) -> None:
+    """:func:`strip_widgets` on an executed notebook file: a run's explorers (ipywidgets) are dead without its
+    kernel, so the saved notebook says where they were instead of keeping their state."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    had_state = "widgets" in nb.metadata
+    if strip_widgets(nb) or had_state:
+        nbformat.write(nb, path)
 
 
 def _insert_banner(nb, banner: str) -> None:

@@ -1,6 +1,7 @@
 """`labnoise book --profile smoke`: every chapter runs, every page is built, no error output."""
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,56 @@ def test_no_executed_chapter_or_page_holds_widget_state(smoke_book):
         if found:
             bad.append(f"{path.relative_to(ROOT)}: {found}")
     assert not bad, "widget state in: " + "; ".join(bad)
+
+
+def test_the_build_serves_mathjax_from_its_own_files_or_says_it_cannot(tmp_path, monkeypatch, capsys):
+    import yaml
+
+    from labnoise import runner
+
+    es5 = tmp_path / "mathjax" / "es5"
+    (es5 / "input" / "tex" / "extensions").mkdir(parents=True)
+    (es5 / "tex-chtml.js").write_text("// mathjax")
+    (es5 / "tex-svg.js").write_text("// another bundle, not needed")
+    (es5 / "input" / "tex" / "extensions" / "ams.js").write_text("// loaded on demand")
+    src = tmp_path / "book-src"
+    src.mkdir()
+    (src / "_config.yml").write_text((ROOT / "_config.yml").read_text())
+    cfg = yaml.safe_load((src / "_config.yml").read_text())["sphinx"]["config"]
+    assert cfg["mathjax_path"] == "mathjax/tex-chtml.js" and cfg["html_extra_path"] == ["_extra"]
+    assert cfg["nb_ipywidgets_js"] == {}
+    monkeypatch.setenv("LABNOISE_MATHJAX", str(es5))
+    runner._vendor_mathjax(src)
+    dest = src / "_extra" / "_static" / "mathjax"
+    assert (dest / "tex-chtml.js").exists() and (dest / "input" / "tex" / "extensions" / "ams.js").exists()
+    assert not (dest / "tex-svg.js").exists()
+    # no local copy: the build's config points at the CDN and the build says so
+    src2 = tmp_path / "src2"
+    src2.mkdir()
+    (src2 / "_config.yml").write_text((ROOT / "_config.yml").read_text())
+    monkeypatch.setenv("LABNOISE_MATHJAX", str(tmp_path / "nowhere"))
+    monkeypatch.setattr(runner, "MATHJAX_DIRS", ("$LABNOISE_MATHJAX",))
+    runner._vendor_mathjax(src2)
+    assert (src2 / "_extra").is_dir()
+    cfg2 = yaml.safe_load((src2 / "_config.yml").read_text())["sphinx"]["config"]
+    assert cfg2["mathjax_path"] == runner.MATHJAX_CDN and "needs the network" in capsys.readouterr().err
+
+
+def test_the_reference_list_labels_read_like_the_citations():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import labnoise_bib
+    from pybtex.database import parse_file
+    from pybtex.plugin import find_plugin
+
+    bib = parse_file(str(ROOT / "book" / "references.bib"))
+    labels = [e.label for e in find_plugin("pybtex.style.formatting", "labnoise_author_year")()
+              .format_bibliography(bib)]
+    assert "Zhang et al., 2022" in labels and "Feldman and Zhang, 2020" in labels and "Radford et al., 2021" in labels
+    assert all(re.fullmatch(r"[^,\[\]]+, \d{4}[a-z]?", lab) for lab in labels), labels
+    assert len(set(labels)) == len(labels)
+    assert "zhang2022lend" in bib.entries and labnoise_bib.author_year_label(bib.entries["zhang2022lend"]) == \
+        "Zhang et al., 2022"
+    intro = (ROOT / "book" / "intro.md").read_text()
+    assert "{cite}`zhang2022lend`" in intro and "LEND (Zhang et al." not in intro
