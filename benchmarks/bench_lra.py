@@ -111,17 +111,17 @@ def main():
 
     from _bench import write_json
 
-    data = f"{n:,} x {dim} synthetic, k={k}"
-    out = [{"name": "SNLS targets: ours (bincount)", "kind": "SNLS targets", "seconds": t_ours, "data": data,
+    what = f"{n:,} x {dim} synthetic, k={k}"
+    out = [{"name": "SNLS targets: ours (bincount)", "kind": "SNLS targets", "seconds": t_ours, "data": what,
             "precision": "fp32"},
            {"name": f"SNLS targets: naive per-example loop (extrapolated from {m:,})", "kind": "SNLS targets",
-            "seconds": t_naive, "data": data, "precision": "fp32"},
-           {"name": "exact kNN search (labnoise.neighbors.knn)", "kind": "kNN", "seconds": t_knn, "data": data,
+            "seconds": t_naive, "data": what, "precision": "fp32"},
+           {"name": "exact kNN search (labnoise.neighbors.knn)", "kind": "kNN", "seconds": t_knn, "data": what,
             "precision": "auto (bf16 products where the CPU has native bf16)"}]
-    out += [{"name": f"LRA-Diffusion epoch, {p}", "kind": "LRA-Diffusion epoch", "seconds": rows[p][0], "data": data,
+    out += [{"name": f"LRA-Diffusion epoch, {p}", "kind": "LRA-Diffusion epoch", "seconds": rows[p][0], "data": what,
              "precision": p, "test_accuracy": round(rows[p][1], 4)} for p in ("fp32", "bf16")]
     out += [{"name": f"LRA-Diffusion inference, {s} sample(s) per example, 10,000 examples", "kind": f"inference {s}",
-             "seconds": v, "data": data, "precision": "bf16"} for s, v in infer.items()]
+             "seconds": v, "data": what, "precision": "bf16"} for s, v in infer.items()]
     write_json("bench_lra", out, compare=True, precision="per row (fp32 or bf16 autocast)",
                settings={"n": n, "dim": dim, "k": k, "epochs": args.epochs, "batch_size": 512, "hidden": 256,
                          "threads": torch.get_num_threads()})

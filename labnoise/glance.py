@@ -286,8 +286,9 @@ def _section_05(m):
         return []
     n = _seeds_of(c for by in fa.values() if isinstance(by, dict) for v in by.values() if isinstance(v, dict)
                   for c in v.values())
-    out = [f"Last-epochs test accuracy (%), per method and setting ({'mean over %d seeds' % n if n >= 2 else 'one seed'}"
-           "; the paper's LEND numbers are not transcribed in this package):", ""]
+    seeds = f"mean over {n} seeds" if n >= 2 else "one seed"
+    out = [f"Last-epochs test accuracy (%), per method and setting ({seeds}; the paper's LEND numbers are not "
+           "transcribed in this package):", ""]
     rows = []
     for meth, by in fa.items():
         if isinstance(by, dict):
@@ -318,7 +319,8 @@ def _section_06(m):
 
     settings = sorted({s for v in f1.values() for s in v})
     n = _seeds_of(c for v in f1.values() for c in v.values())
-    out = [f"F1 (%), ours ({'mean over %d seeds' % n if n >= 2 else 'one seed'}); last row and column: the paper's "
+    seeds = f"mean over {n} seeds" if n >= 2 else "one seed"
+    out = [f"F1 (%), ours ({seeds}); last row and column: the paper's "
            "DynaCor (CLIP+MLP) per setting and each method's paper average:", "",
            "| method | " + " | ".join(settings) + " | average | paper average |",
            "|---|" + "---|" * (len(settings) + 2)]

@@ -134,7 +134,8 @@ def test_publishable_copy_strips_widgets_and_hides_the_injected_parameters(tmp_p
     nb = nbformat.v4.new_notebook()
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"m1": {
         "model_name": "FloatProgressModel"}}}}
-    injected = nbformat.v4.new_code_cell('profile = "smoke"\nresults_path = "/tmp/x/03_pmd_vs_cbn.partial.results.json"')
+    injected = nbformat.v4.new_code_cell('profile = "smoke"\n'
+                                         'results_path = "/tmp/x/03_pmd_vs_cbn.partial.results.json"')
     injected.metadata["tags"] = ["injected-parameters"]
     bar = nbformat.v4.new_code_cell("grid(...)")
     bar.outputs = [nbformat.v4.new_output("display_data", data={
