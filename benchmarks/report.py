@@ -47,8 +47,9 @@ Speed is a feature of this book: every expensive step has a benchmark in `benchm
 against the naive or the reference approach **in the same run** and prints the ratio. Each benchmark writes
 its table to `_build/bench/<benchmark>.json`; the measurements published here are those JSON files committed
 under `results/bench/`, and this page is generated from them by `python benchmarks/report.py` (run by
-`make bench`): every number below comes from a JSON file, with the machine it was measured on. On a shared CPU absolute times depend on the load at the time (recorded with
-each run); only the ratios within one run are meaningful.
+`make bench`): every number below comes from a JSON file, with the machine it was measured on, its CPU flags
+and the precision it timed. On a shared CPU absolute times depend on the load at the time (recorded with each
+run); only the ratios within one run are meaningful.
 """
 
 
@@ -60,7 +61,8 @@ def _doc_first_line(script: Path) -> str:
     import re
     first = " ".join(doc.strip().split("\n\n")[0].split())      # the first paragraph, on one line
     first = re.sub(r":(?:func|class|mod|meth|data):`~?([^`]+)`", r"`\1`", first)
-    return first.replace("``", "`")
+    first = first.removeprefix("Benchmark: ")
+    return first[:1].upper() + first[1:].replace("``", "`")
 
 
 def _fmt(v) -> str:
@@ -95,8 +97,11 @@ def describe_machine(m: dict) -> str:
     parts = [f"{m.get('cpu', 'unknown CPU')}"]
     if m.get("cores"):
         parts.append(f"{m['cores']} cores")
-    if m.get("cpu_flags"):
-        parts.append("flags " + " ".join(m["cpu_flags"]))
+    flags = m.get("cpu_flags")
+    if isinstance(flags, dict):  # {flag: True/False/None} (labnoise._torch.cpu_flags)
+        flags = [f for f, on in flags.items() if on is True]
+    if flags:
+        parts.append("flags " + " ".join(flags))
     elif "cpu_flags" in m:
         parts.append("none of the flags avx2, avx512f, avx512_bf16, amx_bf16, amx_tile")
     else:
@@ -191,8 +196,9 @@ def title(name: str, data: dict | None = None, script: Path | None = None) -> st
 
 def _precision(data: dict) -> str:
     rows = data.get("rows") or []
-    if data.get("precision"):
-        return f"Precision: {_fmt(data['precision'])}."
+    stated = data.get("precision") or (data.get("machine") or {}).get("precision")
+    if stated:
+        return f"Precision: {_fmt(stated)}."
     for key in ("precision", "dtype", "matmul_dtype"):
         if rows and all(key in r for r in rows):
             return f"Precision: per row (the `{key.replace('_', ' ')}` column)."

@@ -112,3 +112,13 @@ def test_a_later_folder_wins_and_committed_results_are_read(bench, tmp_path):
     page = report.build([committed, latest])
     assert "| labnoise | 4.00 |" in page and "| labnoise | 9.00 |" not in page
     assert "| dynacor | 300 |" in page
+
+
+def test_the_machine_line_reads_both_ways_of_recording_cpu_flags():
+    report = _load("report")
+    as_dict = report.describe_machine({"cpu": "x", "cpu_flags": {"avx512_bf16": True, "amx_bf16": False}})
+    assert "flags avx512_bf16" in as_dict and "amx_bf16" not in as_dict
+    assert "flags avx2" in report.describe_machine({"cpu": "x", "cpu_flags": ["avx2"]})
+    assert "CPU flags not recorded" in report.describe_machine({"cpu": "x"})
+    assert report._precision({"machine": {"precision": "bf16"}, "rows": []}) == "Precision: bf16."
+
