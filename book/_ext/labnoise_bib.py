@@ -3,7 +3,7 @@
 sphinxcontrib-bibtex's ``bibtex_reference_style: author_year`` makes the in-text citations read "(Zhang et al.,
 2022)", but the reference list keeps the formatting style's labels ("[ZSYG22]" from pybtex's ``alpha``). This
 registers the pybtex style ``labnoise_author_year`` (``bibtex_default_style`` in ``_config.yml``): pybtex's
-``unsrt`` formatting, sorted by author and year, with the labels "Zhang et al., 2022" (one author: "Zhang, 2022";
+``unsrt`` formatting, sorted by first author and year, with the labels "Zhang et al., 2022" (one author: "Zhang, 2022";
 two: "Zhang and Shen, 2022"; a letter is added where two entries would share a label).
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections import Counter
 from pybtex.plugin import register_plugin
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.labels import BaseLabelStyle
-from pybtex.style.sorting.author_year_title import SortingStyle as AuthorYearSorting
+from pybtex.style.sorting import BaseSortingStyle
 
 
 def _last(person) -> str:
@@ -51,13 +51,22 @@ class AuthorYearLabels(BaseLabelStyle):
                 yield label
 
 
+class FirstAuthorYearSorting(BaseSortingStyle):
+    """By the first author's last name, then year (so "Han et al., 2018" comes before "Han et al., 2020")."""
+
+    def sorting_key(self, entry):
+        people = entry.persons.get("author") or entry.persons.get("editor") or []
+        first = _last(people[0]).lower() if people else entry.key
+        return first, entry.fields.get("year", ""), entry.fields.get("title", "").lower()
+
+
 class AuthorYearStyle(UnsrtStyle):
     default_label_style = "labnoise_author_year"
     default_sorting_style = "labnoise_author_year_title"
 
 
 register_plugin("pybtex.style.labels", "labnoise_author_year", AuthorYearLabels)
-register_plugin("pybtex.style.sorting", "labnoise_author_year_title", AuthorYearSorting)
+register_plugin("pybtex.style.sorting", "labnoise_author_year_title", FirstAuthorYearSorting)
 register_plugin("pybtex.style.formatting", "labnoise_author_year", AuthorYearStyle)
 
 
