@@ -191,7 +191,36 @@ def main(argv=None):
     print(f"load average at the end: {report['load_end']:.1f} (a shared, busy machine inflates every timing)")
     if a.json:
         Path(a.json).write_text(json.dumps(report, indent=2, default=float) + "\n")
+    _write_rows(report, a)
     return report
+
+
+def _write_rows(report, a):
+    """The runs as ``_build/bench/bench_cbn.json`` rows (``benchmarks/_bench.write_json``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _bench import write_json
+
+    names = {"ours": "ours: openTSNE FFT map + calibrated vectorised CBN",
+             "ours_subsample": "ours: openTSNE FFT map + calibrated vectorised CBN",
+             "opentsne_defaults": "openTSNE with its defaults (map only)",
+             "reference": "reference: sklearn TSNE + per-point loop at the paper's (n, r)"}
+    rows = []
+    for key, run in report["runs"].items():
+        n = run.get("n", report["n"])
+        t = run["timings"]
+        row = {"name": names.get(key, key), "seconds": round(t["total_s"], 3), "tsne_s": round(t["tsne_s"], 3),
+               "cbn_s": round(t.get("cbn_s", 0.0), 3), "data": f"{n:,} x {report['dim']} {report['features']}"}
+        q = run.get("quality")
+        if q:
+            row["knn_label_agreement"] = q.get("knn_label_agreement")
+            row["neighbour_preservation"] = q.get("neighbour_preservation")
+        rows.append(row)
+    extra = {k: report[k] for k in ("speedup_end_to_end",) if k in report}
+    ref = report["runs"].get("reference") or {}
+    if "vectorised_equals_loop" in ref:
+        extra["vectorised_cbn_equals_loop"] = ref["vectorised_equals_loop"]
+    write_json("bench_cbn", rows, compare=True, precision="t-SNE in float64 (openTSNE, sklearn), maps float32",
+               quick=bool(a.quick), classes=report["classes"], seed=report["seed"], **extra)
 
 
 if __name__ == "__main__":

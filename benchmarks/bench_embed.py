@@ -1,6 +1,9 @@
 """EfficientNet-Lite0 embedding speed on this machine, and what the fast settings cost in kNN accuracy.
 
     python benchmarks/bench_embed.py [--root DIR] [--n 256] [--refs 2000] [--queries 500] [--json out.json]
+    python benchmarks/bench_embed.py --quick     # 128 images, one round (make bench)
+
+Writes ``_build/bench/bench_embed.json`` (``benchmarks/_bench.write_json``).
 
 1. Speed (images/s, same images, same run): the naive loop (fp32, NCHW, unfused batch norms, torch.no_grad,
    224 px, default threads) against labnoise's path (``embed``: batch norms folded, channels_last, bf16 where the
@@ -185,7 +188,10 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=3, help="round-robin timing rounds (best round is reported)")
     p.add_argument("--skip-accuracy", action="store_true")
     p.add_argument("--json", default=None, help="also write the numbers to this file")
+    p.add_argument("--quick", action="store_true", help="128 images, one round, kNN on 500 / 200 images (make bench)")
     a = p.parse_args(argv)
+    if a.quick:
+        a.n, a.rounds, a.refs, a.queries = 128, 1, 500, 200
     ds, images = _images(a.root, a.n)
     print(f"torch {torch.__version__}, {cpu_threads()} CPU threads, native bf16: {features._cpu_has_bf16()}")
     print(f"EfficientNet-Lite0 speed on {len(images)} CIFAR-sized images, batch 64, best of {a.rounds} rounds:")
@@ -194,6 +200,17 @@ def main(argv=None):
         res["knn10_accuracy"] = accuracy(ds, a.refs, a.queries, a.root)
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2) + "\n")
+    from _bench import write_json
+
+    speeds = res["speed_img_per_s"]
+    base = next(iter(speeds.values()))
+    rows = [{"name": name, "kind": "speed", "images_per_s": round(v, 1), "vs_naive": round(v / base, 2)}
+            for name, v in speeds.items()]
+    rows += [{"name": name, "kind": "kNN-10 accuracy", "accuracy": round(v, 4)}
+             for name, v in (res.get("knn10_accuracy") or {}).items()]
+    write_json("bench_embed", rows, precision="per row (named in each row; bf16 only where the CPU has native "
+               f"bf16: {features._cpu_has_bf16()})", images=len(images), rounds=a.rounds,
+               knn_images=None if "knn10_accuracy" not in res else {"train": a.refs, "test": a.queries})
 
 
 if __name__ == "__main__":

@@ -56,8 +56,8 @@ def data(n, dim, C, seed):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="10,000 x 256 instead of 50,000 x 1280 (make bench)")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args()
@@ -102,10 +102,29 @@ def main():
     print("\n3. LRA-Diffusion inference (bf16 model, 10 DDIM steps), per 10,000 examples")
     model = rows["bf16"][2]
     xs = np.resize(Xte, (10_000, dim)).astype(np.float32)
+    infer = {}
     for s in (1, 5, 10):
         t = time.perf_counter()
         model.predict(xs, n_samples=s)
-        print(f"   n_samples={s:2d} {time.perf_counter() - t:8.2f} s")
+        infer[s] = time.perf_counter() - t
+        print(f"   n_samples={s:2d} {infer[s]:8.2f} s")
+
+    from _bench import write_json
+
+    what = f"{n:,} x {dim} synthetic, k={k}"
+    out = [{"name": "SNLS targets: ours (bincount)", "kind": "SNLS targets", "seconds": t_ours, "data": what,
+            "precision": "fp32"},
+           {"name": f"SNLS targets: naive per-example loop (extrapolated from {m:,})", "kind": "SNLS targets",
+            "seconds": t_naive, "data": what, "precision": "fp32"},
+           {"name": "exact kNN search (labnoise.neighbors.knn)", "kind": "kNN", "seconds": t_knn, "data": what,
+            "precision": "auto (bf16 products where the CPU has native bf16)"}]
+    out += [{"name": f"LRA-Diffusion epoch, {p}", "kind": "LRA-Diffusion epoch", "seconds": rows[p][0], "data": what,
+             "precision": p, "test_accuracy": round(rows[p][1], 4)} for p in ("fp32", "bf16")]
+    out += [{"name": f"LRA-Diffusion inference, {s} sample(s) per example, 10,000 examples", "kind": f"inference {s}",
+             "seconds": v, "data": what, "precision": "bf16"} for s, v in infer.items()]
+    write_json("bench_lra", out, compare=True, precision="per row (fp32 or bf16 autocast)",
+               settings={"n": n, "dim": dim, "k": k, "epochs": args.epochs, "batch_size": 512, "hidden": 256,
+                         "threads": torch.get_num_threads()})
 
 
 if __name__ == "__main__":

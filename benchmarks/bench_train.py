@@ -18,13 +18,12 @@ fp32 against bf16, and one chapter-03 grid cell; optionally the pixel lane.
   epoch), per method in ``--cell-methods``, fp32 and bf16.
 * ``--pixel-n N``: also one epoch per pixel model on N random images, extrapolated to 50,000.
 
-Writes ``_build/bench/bench_train.json`` as ``{"machine": {...}, "rows": [{"name", "seconds", ...}]}``.
+Writes ``_build/bench/bench_train.json`` (``benchmarks/_bench.write_json``; every row says its precision).
 Timings on a shared, busy CPU are noisy: compare rows of the same run only.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import time
@@ -94,14 +93,12 @@ def main():
     ap.add_argument("--models", default="fastcifar,resnet18")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (chapter 03 trains on 1)")
     ap.add_argument("--quick", action="store_true", help="10k rows, 2 repeats, a 2-epoch cell")
-    ap.add_argument("--out", default="_build/bench/bench_train.json")
     args = ap.parse_args()
     if args.quick:
         args.n, args.repeats, args.cell_epochs = min(args.n, 10000), 2, 2
 
     import torch
 
-    from labnoise import results
     from labnoise._torch import cpu_has_bf16
     from labnoise.grid import lnl_cell
     from labnoise.methods import get_method
@@ -123,7 +120,8 @@ def main():
     rows = []
 
     def row(name, seconds, **extra):
-        rows.append({"name": name, "seconds": round(float(seconds), 3), **extra})
+        precision = "bf16" if "bf16" in name else "fp32"  # every row names its precision; fit's default is fp32
+        rows.append({"name": name, "seconds": round(float(seconds), 3), "precision": precision, **extra})
         acc = f"  test acc {extra['test_acc']:.3f}" if "test_acc" in extra else ""
         print(f"{name:44s} {seconds:8.2f} s{acc}", flush=True)
 
@@ -184,16 +182,10 @@ def main():
             s = r.history[0]["time_s"]
             row(f"pixels: {model} ce (50k extrapolated)", s * 50000 / n, kind="pixels", n=n)
 
-    out = {"machine": {**results.machine(), "torch_threads": torch.get_num_threads(), "native_bf16": cpu_has_bf16(),
-                       "load_avg_1min": round(os.getloadavg()[0], 2)},
-           "data": {"source": source, "n_train": int(len(x)), "n_test": int(len(xt)), "dim": int(x.shape[1])},
-           "rows": rows}
-    path = Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(out, indent=2))
-    os.replace(tmp, path)
-    print(f"\nwrote {path}")
+    from _bench import write_json
+
+    write_json("bench_train", rows, data={"source": source, "n_train": int(len(x)), "n_test": int(len(xt)),
+                                          "dim": int(x.shape[1])}, threads=args.threads)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,11 @@ not survive a fresh checkout); a JSON of the same name in ``_build/bench/`` (thi
 
 Every benchmark ``benchmarks/bench_<x>.py`` writes ``_build/bench/bench_<x>.json`` through
 ``benchmarks/_bench.write_json`` as ``{"machine": {...}, "rows": [{"name": ..., "seconds": ..., ...}], ...}``.
-This script renders one section per benchmark script (its docstring's first line, the machine it ran on, the
-rows as a table; where the JSON says ``"compare": true``, the fastest row per data set as a sentence computed
-from the rows; each of its ``targets`` as met or not met) and lists the benchmarks
-that have no JSON yet. The pixel lane's GPU benchmark (``bench_pixels``) gets its section either way: without a
-JSON measured on a GPU the page says that no GPU was lent.
+This script renders one section per benchmark script (a short title from :data:`TITLES`, the script's docstring's
+first paragraph, the machine it ran on with its CPU flags and the precision timed, the rows as a table; where the
+JSON says ``"compare": true``, the fastest row per data set as a sentence computed from the rows; each of its
+``targets`` as met or not met), lists the benchmarks that have no JSON yet, and ends with what was measured on
+a GPU (or that nothing was).
 """
 from __future__ import annotations
 
@@ -25,8 +25,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
 
-#: benchmarks the book expects even before their script exists (issue 12: the pixel lane on a GPU)
-EXPECTED = ("bench_pixels",)
+#: benchmarks the book expects even before their script exists
+EXPECTED: tuple[str, ...] = ()
+
+#: each benchmark's section title (a JSON's own ``title`` wins); the script's docstring says the rest
+TITLES = {
+    "bench_cbn": "Cluster-based noise: t-SNE map and CBN",
+    "bench_detect": "Noisy-label detectors",
+    "bench_embed": "EfficientNet-Lite0 embedding",
+    "bench_knn": "Exact kNN self-join",
+    "bench_lend": "LEND training epoch",
+    "bench_lra": "SNLS targets and LRA-Diffusion",
+    "bench_memorization": "Memorization heads",
+    "bench_train": "Training epochs (frozen-feature lane)",
+}
 
 INTRO = """\
 # Performance
@@ -35,8 +47,9 @@ Speed is a feature of this book: every expensive step has a benchmark in `benchm
 against the naive or the reference approach **in the same run** and prints the ratio. Each benchmark writes
 its table to `_build/bench/<benchmark>.json`; the measurements published here are those JSON files committed
 under `results/bench/`, and this page is generated from them by `python benchmarks/report.py` (run by
-`make bench`): every number below comes from a JSON file, with the machine it was measured on. On a shared CPU absolute times depend on the load at the time (recorded with
-each run); only the ratios within one run are meaningful.
+`make bench`): every number below comes from a JSON file, with the machine it was measured on, its CPU flags
+and the precision it timed. On a shared CPU absolute times depend on the load at the time (recorded with each
+run); only the ratios within one run are meaningful.
 """
 
 
@@ -48,7 +61,8 @@ def _doc_first_line(script: Path) -> str:
     import re
     first = " ".join(doc.strip().split("\n\n")[0].split())      # the first paragraph, on one line
     first = re.sub(r":(?:func|class|mod|meth|data):`~?([^`]+)`", r"`\1`", first)
-    return first.replace("``", "`")
+    first = first.removeprefix("Benchmark: ")
+    return first[:1].upper() + first[1:].replace("``", "`")
 
 
 def _fmt(v) -> str:
@@ -83,8 +97,15 @@ def describe_machine(m: dict) -> str:
     parts = [f"{m.get('cpu', 'unknown CPU')}"]
     if m.get("cores"):
         parts.append(f"{m['cores']} cores")
-    if m.get("cpu_flags"):
-        parts.append("flags " + " ".join(m["cpu_flags"]))
+    flags = m.get("cpu_flags")
+    if isinstance(flags, dict):  # {flag: True/False/None} (labnoise._torch.cpu_flags)
+        flags = [f for f, on in flags.items() if on is True]
+    if flags:
+        parts.append("flags " + " ".join(flags))
+    elif "cpu_flags" in m:
+        parts.append("none of the flags avx2, avx512f, avx512_bf16, amx_bf16, amx_tile")
+    else:
+        parts.append("CPU flags not recorded")
     if m.get("memory_gib"):
         parts.append(f"{_fmt(float(m['memory_gib']))} GiB memory")
     parts.append(f"GPU {m['gpu']}" if m.get("gpu") else "no GPU")
@@ -161,22 +182,40 @@ def target_sentences(rows: list[dict], targets: list[dict]) -> list[str]:
     return out
 
 
+def title(name: str, data: dict | None = None, script: Path | None = None) -> str:
+    """A section's short title: the JSON's ``title``, else :data:`TITLES`, else the docstring's first sentence
+    up to its first colon."""
+    if data and data.get("title"):
+        return str(data["title"])
+    if name in TITLES:
+        return TITLES[name]
+    first = _doc_first_line(script) if script is not None and script.exists() else ""
+    first = first.split(". ")[0].removeprefix("Benchmark: ").split(":")[0].rstrip(".")
+    return first or name
+
+
+def _precision(data: dict) -> str:
+    rows = data.get("rows") or []
+    stated = data.get("precision") or (data.get("machine") or {}).get("precision")
+    if stated:
+        return f"Precision: {_fmt(stated)}."
+    for key in ("precision", "dtype", "matmul_dtype"):
+        if rows and all(key in r for r in rows):
+            return f"Precision: per row (the `{key.replace('_', ' ')}` column)."
+    return "Precision: not recorded in this JSON (rerun the benchmark)."
+
+
 def section(name: str, script: Path | None, data: dict | None) -> str:
-    title = _doc_first_line(script) if script is not None and script.exists() else ""
-    head = f"## `{name}`" + (f": {title}" if title else "")
+    where = f"`benchmarks/{name}.py`" if script is not None and script.exists() else f"`{name}` (no script yet)"
+    doc = _doc_first_line(script) if script is not None and script.exists() else ""
+    head = f"## {title(name, data, script)}"
     if data is None:
-        if name == "bench_pixels":
-            return (f"{head}\n\nThe pixel lane's throughput (FastCifarNet, ResNet-18/34, naive against optimised) is "
-                    "meant for a GPU. No GPU was lent to the session that generated this page, so there is no "
-                    "`_build/bench/bench_pixels.json` and no number here yet.\n")
         how = f"`python benchmarks/{name}.py`" if script is not None and script.exists() else "its script"
-        return f"{head}\n\nNo JSON yet: run {how} (it writes `_build/bench/{name}.json`).\n"
-    lines = [head, "", describe_machine(data.get("machine", {})), ""]
-    extra = {k: v for k, v in data.items() if k not in ("machine", "rows", "title", "targets", "compare")}
-    if data.get("title"):
-        lines += [f"**{data['title']}.**", ""]
-    if name == "bench_pixels" and not data.get("machine", {}).get("gpu"):
-        lines += ["These numbers were measured without a GPU (none was lent).", ""]
+        return f"{head}\n\n{where}. No JSON yet: run {how} (it writes `_build/bench/{name}.json`).\n"
+    lines = [head, "", f"{where}: {doc}" if doc else where, "", describe_machine(data.get("machine", {})) + " "
+             + _precision(data), ""]
+    extra = {k: v for k, v in data.items() if k not in ("machine", "rows", "title", "targets", "compare",
+                                                        "precision")}
     rows = data.get("rows") or []
     if rows:
         lines += [rows_table(rows), ""]
@@ -215,7 +254,22 @@ def build(bench_dir, bench_scripts: Path = BENCH) -> str:
         parts.append("Unreadable JSON (rerun the benchmark): " + ", ".join(f"`{n}`" for n in broken) + ".\n")
     for n in names:
         parts.append(section(n, scripts.get(n), loaded.get(n)))
+    parts.append(gpu_section(loaded))
     return "\n".join(parts)
+
+
+def gpu_section(loaded: dict) -> str:
+    """What a reader needs to know about GPUs: which numbers on the page, if any, were measured on one."""
+    on_gpu = {n: d["machine"]["gpu"] for n, d in loaded.items() if (d.get("machine") or {}).get("gpu")}
+    out = ["## On a GPU", ""]
+    if not on_gpu:
+        out.append("Every number on this page was measured without a GPU, on the CPU named in each section. The "
+                   "pixel lane (CIFAR ResNets, the fast CIFAR net) and the `full` profile are meant for a GPU; "
+                   "there is no GPU measurement of them here yet.")
+    else:
+        out.append("Measured on a GPU: " + "; ".join(f"{title(n, loaded[n])} ({g})" for n, g in on_gpu.items())
+                   + ". Every other section was measured without a GPU.")
+    return "\n".join(out) + "\n"
 
 
 def main(argv=None):

@@ -46,10 +46,37 @@ NOISE = ("Kernel is running over TCP without encryption", "All communication (in
          "CurveZMQ keys to enable transport encryption", "KeyboardInterrupt caught in kernel",
          "To connect another client to this kernel", "--existing kernel-")
 
-#: Run silently in the kernel before the first cell (no tqdm monitor thread: it can hold the GIL and the
-#: output lock at the wrong moment, and a notebook never needs it).
-KERNEL_SETUP = ("try:\n    import tqdm as _t\n    _t.tqdm.monitor_interval = 0\n    del _t\n"
-                "except Exception:\n    pass\n")
+#: Run silently in the kernel before the first cell: no tqdm monitor thread (it can hold the GIL and the
+#: output lock at the wrong moment, and a notebook never needs it); and with ``$TQDM_DISABLE`` set (every
+#: ``labnoise run``) no bar at all. tqdm's own ``TQDM_DISABLE`` is only a default that an explicit
+#: ``disable=not progress`` overrides, and ``tqdm.notebook`` ignores it, so its widgets (ipywidgets state) ended
+#: up in the executed notebooks: every ``tqdm``/``tqdm.auto``/``tqdm.notebook`` bar becomes plain tqdm with
+#: ``disable=True``.
+KERNEL_SETUP = """\
+def _labnoise_setup():
+    import os
+    import tqdm
+    tqdm.tqdm.monitor_interval = 0
+    if os.environ.get("TQDM_DISABLE", "").lower() not in ("1", "true", "yes"):
+        return
+    import tqdm.auto, tqdm.autonotebook, tqdm.notebook, tqdm.std
+
+    class NoBar(tqdm.std.tqdm):
+        def __init__(self, *args, **kwargs):
+            kwargs["disable"] = True
+            super().__init__(*args, **kwargs)
+
+    def no_trange(*args, **kwargs):
+        return NoBar(range(*args), **kwargs)
+
+    for m in (tqdm, tqdm.auto, tqdm.autonotebook, tqdm.notebook, tqdm.std):
+        m.tqdm, m.trange = NoBar, no_trange
+try:
+    _labnoise_setup()
+except Exception:
+    pass
+del _labnoise_setup
+"""
 
 
 def noise_free(text: str) -> str:

@@ -117,8 +117,10 @@ def load_committed(folder=None) -> dict:
 
 
 def profile_specific_keys(folder=None) -> dict:
-    """``{chapter: {"offline": [...], "smoke": [...]}}``: top-level metrics keys a chapter writes in one profile
-    only, declared in ``results/offline/profile_specific_keys.json`` (absent: none declared)."""
+    """``{chapter: {"offline": [...], "smoke": [...], "needs_data": {key: group}}}``: top-level metrics keys a
+    chapter writes in one profile only, and those it writes only when the data root has a file group
+    (``needs_data``: a smoke run writes ``cifar10n_noise_rates`` only where CIFAR-10N is in the data root),
+    declared in ``results/offline/profile_specific_keys.json`` (absent: none declared)."""
     p = Path(folder or results_dir()) / _PROFILE_KEYS_FILE
     if not p.exists():
         return {}
@@ -126,12 +128,19 @@ def profile_specific_keys(folder=None) -> dict:
 
 
 def metric_key_drift(chapter: str, run_metrics: dict, committed_metrics: dict, *, run_profile: str = "smoke",
-                     declared: dict | None = None) -> list[str]:
+                     declared: dict | None = None, has_data=None) -> list[str]:
     """Top-level ``metrics`` keys that one side has and the other lacks, minus those ``declared`` profile-specific
-    (``{"offline": [keys only offline writes], "smoke": [...]}``). Empty list: in step."""
+    (``{"offline": [keys only offline writes], "smoke": [...]}``). Empty list: in step.
+
+    Like is compared with like: a key of ``declared["needs_data"]`` (``{key: data group}``) is left out when
+    ``has_data(group)`` is false (default :func:`labnoise.data.has_files`, this machine's data root: the run had
+    no such files, so it could not write the key); with the files there it must be on both sides."""
     declared = declared or {}
-    only_run = set(run_metrics) - set(committed_metrics) - set(declared.get(run_profile, []))
-    only_committed = set(committed_metrics) - set(run_metrics) - set(declared.get("offline", []))
+    if has_data is None:
+        from .data import has_files as has_data
+    absent = {k for k, group in (declared.get("needs_data") or {}).items() if not has_data(group)}
+    only_run = set(run_metrics) - set(committed_metrics) - set(declared.get(run_profile, [])) - absent
+    only_committed = set(committed_metrics) - set(run_metrics) - set(declared.get("offline", [])) - absent
     return ([f"{chapter}: {k!r} in the {run_profile} run but not in results/offline" for k in sorted(only_run)]
             + [f"{chapter}: {k!r} in results/offline but not in the {run_profile} run" for k in sorted(only_committed)])
 
@@ -139,6 +148,35 @@ def metric_key_drift(chapter: str, run_metrics: dict, committed_metrics: dict, *
 # ------------------------------------------------------------------------------------------------ the page
 def _pc(v, digits=1):
     return "–" if v is None else f"{100 * v:.{digits}f}"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
+def _n(cell) -> int:
+    """Seeds behind a ``{"mean", "sd", "n" | "n_seeds"}`` cell (1 when it does not say)."""
+    n = (cell.get("n") or cell.get("n_seeds") or 1) if isinstance(cell, dict) else 1
+    return int(n)
+
+
+def _seeds_of(cells) -> int:
+    """The number of seeds of a table's cells: their largest ``n`` (1 when none says more)."""
+    return max((_n(c) for c in cells), default=1)
+
+
+def _over(n: int) -> str:
+    """``"mean ± sample sd over 3 seeds"`` for a multi-seed table; ``"one seed"`` otherwise (no ± then)."""
+    return f"mean ± sample sd over {n} seeds" if n >= 2 else "one seed"
+
+
+def _mean_sd(cell, *, scale=100.0, digits=1) -> str:
+    if not isinstance(cell, dict) or not isinstance(cell.get("mean"), (int, float)):
+        return "–"
+    out = f"{scale * cell['mean']:.{digits}f}"
+    if _n(cell) >= 2 and isinstance(cell.get("sd"), (int, float)):
+        out += f" ± {scale * cell['sd']:.{digits}f}"
+    return out
 
 
 def _section_00(m):
@@ -190,11 +228,19 @@ def _section_03(m):
     table = m.get("table")
     if not table:
         return []
-    from .grid import format_table
-
-    ref = m.get("paper_table_I")
-    out = ["Test accuracy (%), ours (paper's Table I in brackets, the paper's encoder and models):", "",
-           format_table(table, reference=ref)]
+    ref = m.get("paper_table_I") or {}
+    cols = sorted({(n, r) for by in table.values() for n in by for r in by[n]}, key=lambda c: (float(c[1]), c[0]))
+    n = _seeds_of(c for by in table.values() for n_ in by.values() for c in n_.values())
+    out = [f"Test accuracy (%), ours ({_over(n)}; the paper's Table I in brackets, with the paper's encoder and "
+           "models):", "", "| method | " + " | ".join(f"{k.upper()} {float(r):.0%}" for k, r in cols) + " |",
+           "|---|" + "---|" * len(cols)]
+    for meth, by in table.items():
+        cells = []
+        for k, r in cols:
+            p = ((ref.get(meth) or {}).get(k) or {}).get(r)
+            cells.append(_mean_sd((by.get(k) or {}).get(r), digits=2)
+                         + (f" ({p:.2f})" if isinstance(p, (int, float)) else ""))
+        out.append(f"| {meth} | " + " | ".join(cells) + " |")
     if "headline_holds" in m:
         out += ["", f"CBN below PMD in every (method, rate) cell: {'yes' if m['headline_holds'] else 'no'}."]
     return out
@@ -206,9 +252,7 @@ def _section_04(m):
         return []
     from .experiments.tables import PAPER_TABLE_I as paper
     acc = m.get("accuracy") or {}
-    out = ["SNLS gain (test accuracy points, SNLS minus plain; mean ± sample sd over seeds of the paired per-seed "
-           "differences in `metrics.accuracy`):", "", "| host | set | ours | seeds | paper (LRA+SNLS - LRA) |",
-           "|---|---|---|---|---|"]
+    rows = []
     for host, by in gain.items():
         for kd, rates in by.items():
             for r, g in (rates.items() if isinstance(rates, dict) else [("", rates)]):
@@ -224,8 +268,15 @@ def _section_04(m):
                         p = paper["lra_snls"][kd][rk] - paper["lra_diffusion"][kd][rk]
                     except (KeyError, ValueError):
                         p = None
-                out.append(f"| {host} | {kd} {r} | {g:+.2f}{sd} | {len(diffs) or '–'} | "
-                           f"{'–' if p is None else f'{p:+.2f}'} |")
+                rows.append((host, f"{kd} {r}", f"{g:+.2f}{sd}", len(diffs), "–" if p is None else f"{p:+.2f}"))
+    n = max((r[3] for r in rows), default=1)
+    many = n >= 2
+    out = ["SNLS gain (test accuracy points, SNLS minus plain; "
+           + (f"mean ± sample sd over {n} seeds of the paired per-seed differences" if many else "one seed")
+           + " in `metrics.accuracy`):", "",
+           "| host | set | ours |" + (" seeds |" if many else "") + " paper (LRA+SNLS - LRA) |",
+           "|---|---|---|" + ("---|" if many else "") + "---|"]
+    out += [f"| {h} | {st} | {g} |" + (f" {k or '–'} |" if many else "") + f" {p} |" for h, st, g, k, p in rows]
     return out
 
 
@@ -233,8 +284,11 @@ def _section_05(m):
     fa = m.get("final_acc")
     if not isinstance(fa, dict) or not fa:
         return []
-    out = ["Last-epochs test accuracy (%), per method and setting (the paper's LEND numbers are not transcribed "
-           "in this package):", ""]
+    n = _seeds_of(c for by in fa.values() if isinstance(by, dict) for v in by.values() if isinstance(v, dict)
+                  for c in v.values())
+    seeds = f"mean over {n} seeds" if n >= 2 else "one seed"
+    out = [f"Last-epochs test accuracy (%), per method and setting ({seeds}; the paper's LEND numbers are not "
+           "transcribed in this package):", ""]
     rows = []
     for meth, by in fa.items():
         if isinstance(by, dict):
@@ -264,7 +318,10 @@ def _section_06(m):
     from .detect import PAPER_AVERAGE, PAPER_TABLE1
 
     settings = sorted({s for v in f1.values() for s in v})
-    out = ["F1 (%), ours; last rows: the paper's DynaCor (CLIP+MLP) per setting and each method's paper average:", "",
+    n = _seeds_of(c for v in f1.values() for c in v.values())
+    seeds = f"mean over {n} seeds" if n >= 2 else "one seed"
+    out = [f"F1 (%), ours ({seeds}); last row and column: the paper's "
+           "DynaCor (CLIP+MLP) per setting and each method's paper average:", "",
            "| method | " + " | ".join(settings) + " | average | paper average |",
            "|---|" + "---|" * (len(settings) + 2)]
     for meth, by in f1.items():
@@ -278,10 +335,28 @@ def _section_06(m):
                 f"the best baseline ({claim.get('best_baseline')}) {_pc(claim.get('best_baseline_f1'))}%."]
     from .detect import analysis
 
-    reading = analysis(m, encoder=m.get("encoder"))
+    reading = [_one_run(t, m, n) for t in analysis(m, encoder=m.get("encoder"))[1:]]
     if reading:
-        out += ["", "The run's reading (generated from its metrics):", ""] + [f"- {t}" for t in reading[1:]]
+        out += ["", "The run's reading (generated from its metrics):", ""] + [f"- {t}" for t in reading]
     return out
+
+
+#: chapter 06's sentences about one DynaCor run (the first setting's first seed), not the seed means above them
+_ONE_RUN = ("Eq. 9 kept", "The alignment weight")
+
+
+def _one_run(text: str, m: dict, n_seeds: int) -> str:
+    """A chapter-06 sentence for the glance page: one that reports a single run says which, when the table
+    above it is a mean over seeds; a list cut short says where the rest is (no trailing "; ....")."""
+    import re
+
+    if n_seeds >= 2 and text.startswith(_ONE_RUN):
+        sweep = m.get("alpha_sweep") or {}
+        setting = sweep.get("setting") or next(iter((m.get("f1") or {}).get("dynacor") or {}), "the first setting")
+        seed = sweep.get("seed", 0)
+        text = (f"One run ({setting}, seed {seed}; the table gives means over {n_seeds} seeds): "
+                + (text[0].lower() + text[1:] if text.startswith("The ") else text))
+    return re.sub(r";\s*\.\.\.\.?$", "; the rest are in the file's `flagged_fraction`.", text)
 
 
 def _section_07(m):
@@ -368,10 +443,14 @@ def glance_markdown(folder=None, *, chapters=None, figure_prefix: str = "../resu
                   f"{', '.join(t.get('up_to_date') or []) or 'none'}"
                   + (f"; {t['jobs']} chapters at a time" if t.get("jobs") else "") + ")."]
         lines += [""]
-        if t.get("chapters_s"):
-            lines += ["| chapter | wall time in that run |", "|---|---|"]
-            lines += [f"| {_title(n)} | {s / 60:.1f} min |" for n, s in t["chapters_s"].items()]
-            lines += [""]
+    totals = {n: (have[n].get("timings_s") or {}).get("total") for n in names if n in have}
+    totals = {n: v for n, v in totals.items() if isinstance(v, (int, float))}
+    if totals:
+        lines += ["Each chapter's own time (its results.json `timings_s.total`, as in its section below"
+                  + ("; the book's wall time adds kernel start-up and the build" if bt.exists() else "") + "):", "",
+                  "| chapter | time |", "|---|---|"]
+        lines += [f"| {_title(n)} | {_minutes(s)} |" for n, s in totals.items()]
+        lines += [""]
     for name in names:
         lines += [f"({anchor(name)})=", f"## {_title(name)}", ""]
         r = have.get(name)
@@ -383,7 +462,7 @@ def glance_markdown(folder=None, *, chapters=None, figure_prefix: str = "../resu
         lines += [f"Profile `{r.get('profile')}`, labnoise commit `{r.get('commit')}`, "
                   f"{mach.get('cpu', '?')} ({mach.get('cpu_count', '?')} cores"
                   + (f", {mach['accelerator']}" if mach.get("accelerator") else "") + ")"
-                  + (f", {total / 60:.1f} min." if isinstance(total, (int, float)) else "."), ""]
+                  + (f", {_minutes(total)}." if isinstance(total, (int, float)) else "."), ""]
         m = r.get("metrics") or {}
         try:
             body = _SECTIONS.get(name[:2], lambda _m: [])(m) or _scalars(m)

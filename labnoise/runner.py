@@ -221,10 +221,13 @@ def run_chapter(chapter: str, profile: str = "smoke", parameters: dict | None = 
     where = f"partial notebook: {part_nb}" + (f" (last good run kept: {out_nb})" if out_nb.exists() else "")
     t = time.perf_counter()
     try:
-        with open(kernel_log, "w") as log:
+        # no progress bars in an executed notebook: tqdm's widgets would be saved as dead ipywidgets state (and
+        # load widget JavaScript on the page); the runner's own cell bar stays (progress_bar=dict below)
+        with open(kernel_log, "w") as log, _kernel_threads(profile), _environ("TQDM_DISABLE", "1"):
             try:
                 pm.execute_notebook(str(src), str(part_nb), parameters=params, cwd=str(src.parent),
-                                    kernel_name="python3", engine_name="labnoise", progress_bar=progress,
+                                    kernel_name="python3", engine_name="labnoise",
+                                    progress_bar={"disable": False} if progress else False,
                                     log_output=log_output, request_save_on_cell_execute=True,
                                     start_timeout=int(max(1, start_timeout)), execution_timeout=cell_timeout,
                                     kernel_stderr=log, stall_grace=stall_grace, probe_interval=probe_interval,
@@ -252,10 +255,23 @@ def run_chapter(chapter: str, profile: str = "smoke", parameters: dict | None = 
     if not part_results.exists():
         raise ChapterFailed(f"chapter {chapter} ran but wrote no {results.name}: its last cell must call "
                             f"results.Results(...).save().\n{where}")
+    _strip_widgets_file(part_nb)
     _replace_atomic(part_results, results)
     _replace_atomic(part_nb, out_nb)
     print(f"{chapter} ({profile}) done in {time.perf_counter() - t:.1f} s -> {out_nb}")
     return results
+
+
+#: OpenMP threads a kernel starts with, per profile (``$OMP_NUM_THREADS`` when the user has not set it): smoke
+#: trains tiny models, for which a second intra-op thread on a busy 2-core machine costs far more in spinning
+#: than it gives (LEND's 5,000-step toy dilution: 0.8 s on one thread, 6-9 s on two), and every smoke setting
+#: asks for one thread anyway, but some cells run before a chapter sets it. ``None``: torch's default.
+KERNEL_THREADS = {"smoke": 1, "offline": None, "full": None}
+
+
+def _kernel_threads(profile: str):
+    n = KERNEL_THREADS.get(profile)
+    return _environ("OMP_NUM_THREADS", str(n), keep_existing=True) if n else contextlib.nullcontext()
 
 
 def _echo_kernel_log(path: Path) -> None:
@@ -352,13 +368,9 @@ def expected_seconds(chapter: str, profile: str, runs_dir=None) -> float | None:
     """A chapter's wall time at its last run: ``timings_s.total`` of its results.json in ``runs_dir``, else of the
     committed ``results/<profile>/`` copy; ``None`` when neither has one. Only used to order the work."""
     for folder in ([Path(runs_dir)] if runs_dir else []) + [project_root() / "results" / profile]:
-        path = folder / f"{chapter}.results.json"
-        try:
-            total = json.loads(path.read_text()).get("timings_s", {}).get("total")
-        except (OSError, ValueError, AttributeError):
-            continue
-        if isinstance(total, (int, float)):
-            return float(total)
+        total = _run_seconds(folder / f"{chapter}.results.json")
+        if total is not None:
+            return total
     return None
 
 
@@ -457,20 +469,17 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
     executed, chapter_s = [], {}
     jobs = book_jobs(jobs)
     if run:
-        # progress bars belong in terminals and live notebooks, not in the published pages (tqdm reads
-        # TQDM_DISABLE; the kernels inherit it)
-        with _environ("TQDM_DISABLE", "1"):
-            todo = []
-            for name in names:
-                key = chapter_cache_key(name, profile, parameters)
-                if not rerun and _up_to_date(name, runs_dir, key):
-                    print(f"{name} ({profile}) up to date: notebook, parameters and labnoise unchanged since its "
-                          f"last run (labnoise book --rerun to run it anyway)")
-                    continue
-                (runs_dir / f"{name}.cache-key.json").unlink(missing_ok=True)
-                todo.append((name, key))
-            chapter_s = _run_chapters(todo, profile, parameters, runs_dir, cell_timeout, jobs)
-            executed = [name for name, _ in todo]
+        todo = []
+        for name in names:
+            key = chapter_cache_key(name, profile, parameters)
+            if not rerun and _up_to_date(name, runs_dir, key):
+                print(f"{name} ({profile}) up to date: notebook, parameters and labnoise unchanged since its "
+                      f"last run (labnoise book --rerun to run it anyway)")
+                continue
+            (runs_dir / f"{name}.cache-key.json").unlink(missing_ok=True)
+            todo.append((name, key))
+        chapter_s = _run_chapters(todo, profile, parameters, runs_dir, cell_timeout, jobs)
+        executed = [name for name, _ in todo]
     if collect_results is None:
         collect_results = run and profile == "offline"
     if collect_results:
@@ -480,10 +489,11 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
     if src.exists():
         shutil.rmtree(src)
     src.mkdir(parents=True)
-    for item in ("_config.yml", "_toc.yml", "book", "results"):
+    for item in ("_config.yml", "_toc.yml", "_static", "book", "results"):
         p = root / item
         if p.exists():
             (shutil.copytree if p.is_dir() else shutil.copy2)(p, src / item)
+    _vendor_mathjax(src)
     glance.write_glance_page(src / "book" / "results.md", src / "results" / "offline", chapters=names)
     (src / "notebooks").mkdir()
     for name in names:
@@ -491,7 +501,9 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
         if not nb.exists():
             raise FileNotFoundError(f"{nb} is missing: run the chapter first (labnoise run {name} --profile {profile}).")
         have = (src / "results" / "offline" / f"{name}.results.json").exists()
-        _publishable_copy(nb, src / "notebooks" / nb.name, banner=profile_banner(name, profile, have_offline=have))
+        banner = profile_banner(name, profile, have_offline=have,
+                                seconds=_run_seconds(runs_dir / f"{name}.results.json"))
+        _publishable_copy(nb, src / "notebooks" / nb.name, banner=banner)
     _check_no_errors(src / "notebooks")
     cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(src), "--path-output", str(build_dir.parent),
            "--builder", "html"]
@@ -522,9 +534,55 @@ def build_book(profile: str = "smoke", runs_dir=None, build_dir=None, run: bool 
     return html
 
 
-def profile_banner(chapter: str, profile: str, *, have_offline: bool = True) -> str:
-    """The one line at the top of a built page: which profile it shows, and a link to the chapter's offline
-    results on the "Results at a glance" page (a MyST ``{ref}`` to :func:`labnoise.glance.anchor`);
+#: MathJax 3's browser bundle (npm's ``mathjax`` package, ``es5/`` folder), first found wins
+MATHJAX_DIRS = ("$LABNOISE_MATHJAX", "_build/tools/node_modules/mathjax/es5")
+#: the CDN address Sphinx uses by default: the fallback when no local copy is found
+MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+
+
+def find_mathjax(root=None) -> Path | None:
+    """The local MathJax 3 ``es5`` folder (with ``tex-chtml.js``): ``$LABNOISE_MATHJAX``, else the copy .ci/run
+    installs with npm into ``_build/tools``; ``None`` when there is none."""
+    root = Path(root or project_root())
+    for d in MATHJAX_DIRS:
+        if d.startswith("$"):
+            d = os.environ.get(d[1:], "")
+            if not d:
+                continue
+        path = Path(d) if Path(d).is_absolute() else root / d
+        if (path / "tex-chtml.js").is_file():
+            return path
+    return None
+
+
+def _vendor_mathjax(src: Path) -> None:
+    """Make the book's math render with the network off: copy the local MathJax (:func:`find_mathjax`; its
+    ``tex-chtml.js`` bundle and the folders it loads fonts and TeX extensions from) to
+    ``src/_extra/_static/mathjax``, which ``html_extra_path: [_extra]`` in ``_config.yml`` puts at
+    ``_static/mathjax`` beside the pages (``mathjax_path: mathjax/tex-chtml.js``). Without a local copy the
+    build's config points at the CDN instead, and a note says so."""
+    extra = src / "_extra"
+    extra.mkdir(exist_ok=True)  # html_extra_path must exist
+    mj = find_mathjax()
+    if mj is not None:
+        dest = extra / "_static" / "mathjax"
+        shutil.copytree(mj, dest, ignore=lambda d, names: [n for n in names if Path(d) == mj and n.endswith(".js")
+                                                            and n != "tex-chtml.js"])
+        return
+    import yaml
+
+    cfg_path = src / "_config.yml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg.setdefault("sphinx", {}).setdefault("config", {})["mathjax_path"] = MATHJAX_CDN
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
+    print("note: no local MathJax (npm install --prefix _build/tools mathjax@3, as .ci/run does); the pages load it "
+          "from a CDN, so their math needs the network", file=sys.stderr)
+
+
+def profile_banner(chapter: str, profile: str, *, have_offline: bool = True, seconds: float | None = None) -> str:
+    """The one line at the top of a built page: which profile it shows, how long the page's run took
+    (``seconds``: its results.json ``timings_s.total``; left out when ``None``), and a link to the chapter's
+    offline results on the "Results at a glance" page (a MyST ``{ref}`` to :func:`labnoise.glance.anchor`);
     ``have_offline=False`` says that none is committed yet."""
     from .glance import anchor
 
@@ -533,10 +591,23 @@ def profile_banner(chapter: str, profile: str, *, have_offline: bool = True) -> 
         where = f"see {{ref}}`this chapter's offline results <{ref}>` on CIFAR-10, with the papers' numbers beside them"
     else:
         where = f"its offline (CIFAR-10) results are {{ref}}`not committed yet <{ref}>`"
+    took = f" (its run took {_duration(seconds)})" if isinstance(seconds, (int, float)) else ""
     if profile == "smoke":
-        return (f"**Smoke profile:** this page ran on scikit-learn's 8x8 digits in seconds, to check the code, not "
-                f"the papers; {where}.")
-    return f"**{profile.capitalize()} profile:** this page is the {profile} run; {where}."
+        return (f"**Smoke profile:** this page ran on scikit-learn's 8x8 digits with small models{took}, to check "
+                f"the code, not the papers; {where}.")
+    return f"**{profile.capitalize()} profile:** this page is the {profile} run{took}; {where}."
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def _run_seconds(results_json: Path) -> float | None:
+    try:
+        total = json.loads(Path(results_json).read_text()).get("timings_s", {}).get("total")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return float(total) if isinstance(total, (int, float)) else None
 
 
 _ABS_PATH = re.compile(r"""(['"])(/[^'"]*/)([^/'"]+)\1""")
@@ -551,8 +622,12 @@ def _publishable_copy(src: Path, dest: Path, banner: str | None = None) -> None:
 
     nb = nbformat.read(src, as_version=4)
     for cell in nb.cells:
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags:
             cell.source = _ABS_PATH.sub(lambda m: f"{m.group(1)}{m.group(3)}{m.group(1)}", cell.source)
+            if "remove-cell" not in tags:  # the runner's plumbing (profile, results_path), not the chapter's
+                cell.metadata["tags"] = tags + ["remove-cell"]
+    strip_widgets(nb)
     # the run wrote its results to CHAPTER.partial.results.json, renamed to CHAPTER.results.json on success
     partial = f"{dest.stem}.partial.results.json"
     for cell in nb.cells:
@@ -562,6 +637,55 @@ def _publishable_copy(src: Path, dest: Path, banner: str | None = None) -> None:
     if banner:
         _insert_banner(nb, banner)
     nbformat.write(nb, dest)
+
+
+WIDGET_MIME = ("application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json")
+#: what a page shows where an interactive explorer (an ipywidgets output) was: a static page has no kernel
+WIDGET_NOTE = ("*An interactive explorer is displayed here when the notebook runs in Jupyter or Colab; the static "
+               "page shows the figures around it instead.*")
+
+
+def _is_progress_bar(text: str) -> bool:
+    return bool(re.search(r"\d+%\|", text)) or bool(re.search(r"\d+/\d+ \[", text))
+
+
+def strip_widgets(nb) -> int:
+    """Remove every ipywidgets trace from an executed notebook (in place): the notebook's saved widget state
+    (``metadata.widgets``) and each widget output. A progress bar's output is dropped; any other widget (an
+    explorer) becomes one line, :data:`WIDGET_NOTE`. Without this a page would hold dead widgets and load
+    the widget manager's JavaScript from a CDN. Returns how many outputs were changed."""
+    import nbformat
+
+    nb.metadata.pop("widgets", None)
+    changed = 0
+    for cell in nb.cells:
+        outputs = cell.get("outputs")
+        if not outputs:
+            continue
+        kept = []
+        for out in outputs:
+            data = out.get("data") or {}
+            if not any(m in data for m in WIDGET_MIME):
+                kept.append(out)
+                continue
+            changed += 1
+            text = data.get("text/plain", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if not _is_progress_bar(text):
+                kept.append(nbformat.v4.new_output("display_data", data={"text/markdown": WIDGET_NOTE}))
+        cell.outputs = kept
+    return changed
+
+
+def _strip_widgets_file(path: Path) -> None:
+    """:func:`strip_widgets` on an executed notebook file: a run's explorers (ipywidgets) are dead without its
+    kernel, so the saved notebook says where they were instead of keeping their state."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    had_state = "widgets" in nb.metadata
+    if strip_widgets(nb) or had_state:
+        nbformat.write(nb, path)
 
 
 def _insert_banner(nb, banner: str) -> None:

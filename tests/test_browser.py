@@ -93,8 +93,59 @@ def test_every_page_in_a_real_browser(smoke_book, server, browser):
             bad = [h for h in links if not h.endswith(f"notebooks/{chapter}.ipynb")]
             if bad:
                 problems.append(f"{page}: Colab link does not open notebooks/{chapter}.ipynb: {bad[0]}")
+        outside = browser.execute_script(_TABLES_OUTSIDE_THE_COLUMN)
+        if outside:
+            problems.append(f"{page}: tables running past the content column without scrolling: {outside[:3]}")
+        remote = browser.execute_script(_REMOTE_RESOURCES, server)
+        if remote:
+            problems.append(f"{page}: scripts or styles from another host (the page must work offline): {remote[:3]}")
         browser.save_screenshot(str(shots / (page.replace("/", "__").replace(".html", ".png"))))
     assert not problems, "\n".join(problems)
+
+
+#: tables whose right edge lies past the article's, with no scrolling box between them and the article
+_TABLES_OUTSIDE_THE_COLUMN = """
+    var art = document.querySelector('article.bd-article') || document.querySelector('main');
+    if (!art) { return []; }
+    var right = art.getBoundingClientRect().right + 1, bad = [];
+    art.querySelectorAll('table').forEach(function (t) {
+        if (t.getBoundingClientRect().right <= right) { return; }
+        for (var e = t.parentElement; e && e !== art; e = e.parentElement) {
+            var o = getComputedStyle(e).overflowX;
+            if ((o === 'auto' || o === 'scroll') && e.getBoundingClientRect().right <= right) { return; }
+        }
+        bad.push((t.innerText || '').slice(0, 60));
+    });
+    return bad;"""
+
+#: script and stylesheet addresses on another host than the test server's
+_REMOTE_RESOURCES = """
+    var here = arguments[0], out = [];
+    document.querySelectorAll('script[src], link[rel="stylesheet"][href]').forEach(function (e) {
+        var u = e.src || e.href;
+        if (u && u.indexOf(here) !== 0 && /^https?:/.test(u)) { out.push(u); }
+    });
+    return out;"""
+
+
+@pytest.mark.slow
+def test_math_renders_from_the_books_own_files(smoke_book, server, browser):
+    """Chapter 04's formulas are typeset by the MathJax copied into the build (no CDN): once the page has loaded,
+    MathJax has replaced every ``\\(...\\)`` by its rendering, and the script came from this server."""
+    import time
+
+    browser.get(f"{server}/notebooks/04_snls.html")
+    srcs = browser.execute_script("return Array.from(document.scripts).map(s => s.src).filter(s => /mathjax/i.test(s))")
+    assert srcs and all(s.startswith(server) for s in srcs), srcs
+    for _ in range(60):  # MathJax typesets asynchronously after the page's load event
+        state = browser.execute_script(
+            "return {n: document.querySelectorAll('mjx-container').length, "
+            "raw: (document.querySelector('article') || document.body).innerText.includes('\\\\(')}")
+        if state["n"] and not state["raw"]:
+            break
+        time.sleep(0.5)
+    assert state["n"] > 0, "MathJax typeset nothing on chapter 04's page"
+    assert not state["raw"], "raw \\( ... \\) left in chapter 04's page: MathJax did not run"
 
 
 @pytest.mark.slow

@@ -84,7 +84,9 @@ def test_glance_page_renders_committed_runs_and_names_the_missing_chapters(tmp_p
     (tmp_path / "out" / glance.BOOK_TIMING).write_text(json.dumps({"wall_s": 600.0, "jobs": 2, "executed": ["07_beyond"],
                                                                     "chapters_s": {"07_beyond": 90.0}}))
     page = glance.glance_markdown(tmp_path / "out")
-    assert "2 chapters at a time" in page and "| wall time in that run |" in page and "| 1.5 min |" in page
+    assert "2 chapters at a time" in page and "| chapter | time |" in page
+    # the summary's chapter time is the section's (timings_s.total, 120 s), not the book's process time (90 s)
+    assert "| 7. Beyond the papers | 2.0 min |" in page and ", 2.0 min." in page and "1.5 min" not in page
 
 
 def test_metric_key_drift_is_found_unless_declared():
@@ -93,6 +95,23 @@ def test_metric_key_drift_is_found_unless_declared():
     assert any("'new' in the smoke run" in d for d in drift) and any("'old' in results/offline" in d for d in drift)
     assert glance.metric_key_drift("c", {"a": 1, "new": 2}, {"a": 0, "old": 0},
                                    declared={"smoke": ["new"], "offline": ["old"]}) == []
+
+
+def test_a_data_dependent_key_is_compared_only_where_the_data_root_has_its_files():
+    """00 writes cifar10n_noise_rates only when CIFAR-10N is in the data root: without the files the smoke run
+    cannot have it (no drift); with them it must."""
+    declared = {"needs_data": {"rates": "cifar10n"}}
+    committed = {"a": 0, "rates": {}}
+    without = glance.metric_key_drift("c", {"a": 1}, committed, declared=declared, has_data=lambda g: False)
+    assert without == []
+    with_files = glance.metric_key_drift("c", {"a": 1}, committed, declared=declared, has_data=lambda g: True)
+    assert with_files == ["c: 'rates' in results/offline but not in the smoke run"]
+    assert glance.metric_key_drift("c", {"a": 1, "rates": {}}, committed, declared=declared,
+                                   has_data=lambda g: True) == []
+    for name, keys in glance.profile_specific_keys().items():  # the declared groups are real data groups
+        from labnoise.data import GROUPS
+
+        assert set((keys.get("needs_data") or {}).values()) <= set(GROUPS), name
 
 
 def test_committed_offline_results_are_small_offline_files_of_known_chapters():
@@ -110,7 +129,8 @@ def test_committed_offline_results_are_small_offline_files_of_known_chapters():
 @pytest.mark.parametrize("name", chapters())
 def test_smoke_run_and_committed_offline_results_have_the_same_metric_keys(name, smoke_book):
     """The smoke run (built by the session's smoke book) and results/offline must write the same top-level
-    metrics keys, except those declared profile-specific in results/offline/profile_specific_keys.json."""
+    metrics keys, except those declared profile-specific in results/offline/profile_specific_keys.json, and
+    those declared data-dependent (``needs_data``) where this machine's data root lacks their files."""
     committed = glance.load_committed()
     if name not in committed:
         pytest.skip(f"no results/offline/{name}.results.json committed yet")
@@ -202,3 +222,22 @@ def test_glance_sections_of_02_and_06_are_read_from_the_metrics():
                                                   "best_baseline_f1": 0.75}}
     text = "\n".join(_section_06(m06))
     assert "does not hold here: DynaCor 41.2%, the best baseline (aum) 75.0%." in text and "| 98.0 |" in text
+
+
+def test_glance_tables_say_how_many_seeds_and_one_run_sentences_say_which_run():
+    from labnoise.glance import _one_run, _section_03, _section_05
+
+    one = {"ce": {"pmd": {"0.35": {"mean": 0.7, "sd": 0.0, "n_seeds": 1}}}}
+    three = {"ce": {"pmd": {"0.35": {"mean": 0.7, "sd": 0.01, "n_seeds": 3}}}}
+    t1, t3 = "\n".join(_section_03({"table": one})), "\n".join(_section_03({"table": three}))
+    assert "±" not in t1 and "one seed" in t1 and "| ce | 70.00 |" in t1
+    assert "over 3 seeds" in t3 and "| ce | 70.00 ± 1.00 |" in t3
+    t5 = "\n".join(_section_05({"final_acc": {"ce": {"symmetric": {"0.4": {"mean": 0.75, "sd": 0.01, "n": 3}}}}}))
+    assert "mean over 3 seeds" in t5
+    m = {"alpha_sweep": {"setting": "cifar10/sym-0.6", "seed": 0}}
+    s = _one_run("Eq. 9 kept encoder epoch 0 (F1 79.6%).", m, 3)
+    assert s.startswith("One run (cifar10/sym-0.6, seed 0; the table gives means over 3 seeds): Eq. 9 kept")
+    assert _one_run("Eq. 9 kept encoder epoch 0.", m, 1) == "Eq. 9 kept encoder epoch 0."
+    assert _one_run("Flagging: a; b; ....", m, 3).endswith("; the rest are in the file's `flagged_fraction`.")
+    page = glance.glance_markdown()
+    assert "; ...." not in page and "(1 seeds)" not in page
