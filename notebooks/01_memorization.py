@@ -17,7 +17,7 @@
 # # 1. Which wrong labels do networks learn?
 #
 # A network trained on noisy labels ends up predicting many of the wrong labels of its training set. It can get
-# there in two ways. It can **memorize** an example: predict its wrong label only because that very example
+# there in two ways. It can **{term}`memorize <memorization>`** an example: predict its wrong label only because that very example
 # was in the training set. Or the wrong label can be **learned**: the network predicts it even when the example
 # was left out, because similar images carry the same wrong label. Feldman and Zhang's memorization score
 # {cite}`feldman2020neural` tells the two apart:
@@ -27,16 +27,16 @@
 #
 # where $y_i$ is the *given* (possibly wrong) label. We estimate both probabilities by subsampling: train $m$
 # models, each on a random subset, and average each example's correctness over the runs that included it and
-# over the runs that left it out.
+# over the runs that left it out ({term}`inclusion probability` and {term}`exclusion probability`).
 #
 # Lim et al. {cite}`lim2025soft` used this to compare **human** label noise (CIFAR-10N `random_label1`
 # {cite}`wei2022cifarn`, one annotator per image) with **synthetic class-dependent** noise drawn from the *same*
-# transition matrix. Their design: a held-out set of all 8,617 wrongly labelled images plus as many correctly
+# {term}`transition matrix`. Their design: a {term}`held-out set` of all 8,617 wrongly labelled images plus as many correctly
 # labelled ones; every run keeps a random 70% of it and always trains on everything else; 1,500 ResNet34 runs of
 # 80 epochs on pixels. Their findings: correct labels are hardly memorized; synthetic wrong labels "show a greater
 # proportion with low memorization scores" than human ones; yet, split into inclusion and exclusion, the human
 # wrong labels are denser in the top-right corner (inclusion > 0.6 *and* exclusion > 0.6; 222 human labels
-# there): they are learned from their neighbours, because human errors cluster in feature space.
+# there): they are {term}`learned <incorrectly learned label>` from their neighbours, because human errors cluster in feature space.
 #
 # This chapter reruns the experiment in the **frozen-feature lane**: the $m$ models are small heads on frozen
 # encoder features, trained many at once as batched matrix products (`labnoise.memorization`). The encoder is

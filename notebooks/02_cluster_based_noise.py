@@ -19,15 +19,15 @@
 # Human annotators do not flip labels at random: they mislabel images that *look like* another class, and
 # such images come in groups (a sub-population of deer photographed like horses, of airplanes over water like
 # ships). Lim et al. {cite}`lim2025soft` turn this observation into a synthetic noise model, **Cluster-Based
-# Noise (CBN)** (their Algorithm 1): embed the images, draw a 2-D t-SNE map, sample `n` sub-cluster centres in
+# Noise ({term}`CBN`)** (their Algorithm 1): embed the images, draw a 2-D t-SNE map, sample `n` sub-cluster centres in
 # every class and give every point within radius `r` of one of them the label of the *nearest other class*.
 # The result is noise that is dense in patches of feature space and concentrated on one or two target classes
 # per class.
 #
 # This chapter builds CBN step by step and sets it beside the noise it is meant to improve on:
 #
-# * **uniform (symmetric)** noise: a random fraction of labels moved to a random other class;
-# * **PMD** noise of PLC {cite}`zhang2021plc`: feature-dependent noise that flips a label to the classifier's
+# * **uniform ({term}`symmetric <symmetric noise>`)** noise: a random fraction of labels moved to a random other class;
+# * **{term}`PMD <PMD noise>`** noise of PLC {cite}`zhang2021plc`: feature-dependent noise that flips a label to the classifier's
 #   runner-up class with a probability that diminishes polynomially with the classifier's margin;
 #
 # first on a toy 2-D example (the seed paper's Fig 5), then on the profile's data set at the paper's rates of

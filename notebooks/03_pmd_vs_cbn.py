@@ -19,16 +19,16 @@
 # The seed paper's {cite}`lim2025soft` **Table I** trains a set of learning-with-noisy-labels (LNL) methods on
 # CIFAR-10 whose labels were corrupted in two ways at the same rates (35% and 70%):
 #
-# * **PMD** noise (the "polynomial margin diminishing" noise of PLC {cite}`zhang2021plc`): flips follow a
+# * **{term}`PMD <PMD noise>`** noise (the "polynomial margin diminishing" noise of PLC {cite}`zhang2021plc`): flips follow a
 #   classifier's *uncertainty* -- examples near a decision boundary are flipped to the runner-up class, spread
 #   over all classes;
-# * **CBN**, cluster-based noise (the paper's Algorithm 1, chapter 2): whole sub-clusters of a class in the
+# * **{term}`CBN`**, cluster-based noise (the paper's Algorithm 1, chapter 2): whole sub-clusters of a class in the
 #   encoder's feature space get the label of the nearest other class -- the noise is *structured*, dense and
 #   concentrated on 1-2 target classes per class.
 #
 # The headline: **every method is less accurate under CBN than under PMD, at both rates**. We retrain the
 # methods of Table I -- Standard cross-entropy, GCE {cite}`zhang2018gce`, Co-teaching+ {cite}`yu2019coteachingplus`,
-# PLC {cite}`zhang2021plc`, and LRA-Diffusion {cite}`chen2023lra` with and without SNLS soft labels -- on the
+# PLC {cite}`zhang2021plc`, and LRA-Diffusion {cite}`chen2023lra` with and without {term}`SNLS` {term}`soft labels` -- on the
 # **same noisy label files the paper released** (when the data root holds them) and test the headline on our
 # numbers.
 #

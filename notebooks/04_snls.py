@@ -16,9 +16,9 @@
 # %% [markdown]
 # # 4. Soft Neighbour Label Sampling (SNLS)
 #
-# Cluster-based noise (CBN, chapter 2) relabels whole *sub-clusters* of a class: every image in a tight group
-# gets the same wrong label. The seed paper {cite}`lim2025soft` proposes **Soft Neighbour Label Sampling**: replace
-# each training label by a soft vector built from the labels of the image's neighbours in a frozen encoder's
+# Cluster-based noise ({term}`CBN`, chapter 2) relabels whole *sub-clusters* of a class: every image in a tight group
+# gets the same wrong label. The seed paper {cite}`lim2025soft` proposes **Soft Neighbour Label Sampling** ({term}`SNLS`): replace
+# each training label by a soft vector ({term}`soft labels`) built from the labels of the image's neighbours in a frozen encoder's
 # feature space,
 #
 # $$\mathrm{soft}(i) = (1-\alpha)\,\mathrm{freq}_k(i) + \alpha\,\mathrm{onehot}(\tilde y_i),$$

@@ -19,8 +19,8 @@
 # **LEND** (label-noise dilution; Zhang et al., *Machine Learning* 2022) starts from an observation about
 # networks trained on noisy labels: long before the *predictions* memorise the wrong labels, the *embedding*
 # (the penultimate layer) still groups examples by their true class. So, instead of asking the model "what do
-# you predict for this example?" (small-loss criteria, confidence thresholds), LEND asks the neighbours in
-# embedding space "what labels do you carry?", and lets their labels *dilute* each example's own.
+# you predict for this example?" ({term}`small-loss <small-loss selection>` criteria, confidence thresholds), LEND asks the neighbours in
+# embedding space "what labels do you carry?", and lets their labels *dilute* each example's own ({term}`dilution`).
 #
 # Per mini-batch, on the current network's embeddings `v_i`:
 #
@@ -40,7 +40,7 @@
 # **What differs from the paper.** The paper trains ResNet-18 on CIFAR pixels for 200 epochs (the `full`
 # profile does the same on a GPU). The `offline` profile trains MLP heads on frozen EfficientNet-Lite0
 # features (the frozen-feature lane) and the `smoke` profile MLPs on the 8x8 digits' raw pixels, for a few
-# epochs. Symmetric noise here is `labnoise.noise.symmetric`: exactly `rate * N` labels move to a uniformly
+# epochs. {term}`Symmetric noise` here is `labnoise.noise.symmetric`: exactly `rate * N` labels move to a uniformly
 # drawn **other** class (the realised noise rate equals `rate`; some papers also allow the true class, which
 # gives a realised rate of `rate * (C-1)/C`). Asymmetric noise is CIFAR-10's truck->automobile,
 # bird->airplane, deer->horse, cat<->dog (on digits the same index pairs: 9->1, 2->0, 4->7, 3<->5), flipping

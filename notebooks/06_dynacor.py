@@ -16,8 +16,8 @@
 # %% [markdown]
 # # 6. Finding the mislabelled examples: DynaCor and five detectors
 #
-# Instead of training *through* noisy labels, a detector tries to point at them. DynaCor (Kim et al., CVPR 2024)
-# reads the **training dynamics**: the sign of each example's margin `logit[given] - max other logit`, epoch by
+# Instead of training *through* noisy labels, a {term}`detector` tries to point at them. DynaCor (Kim et al., CVPR 2024)
+# reads the **{term}`training dynamics`**: the sign of each example's margin `logit[given] - max other logit`, epoch by
 # epoch, while a classifier fits the noisy labels. Mislabelled examples start negative and turn positive only
 # when memorised; clean ones turn positive early. To learn what "noisy dynamics" look like without any clean
 # label, DynaCor **plants** its own noise: it duplicates 10% of the examples with a weak augmentation (the
@@ -32,7 +32,7 @@
 # **Avg.Encoder** (a two-component GMM on the mean margin), **AUM** (area under the margin with threshold
 # examples), **Confident Learning** (cleanlab's `find_label_issues` on K-fold out-of-sample probabilities),
 # **SimiFeat** (training-free cosine kNN voting on frozen features, several views, majority vote) and
-# **CORES** (a confidence-regularised sample sieve). F1 counts *noisy* as the positive class, on the original
+# **CORES** (a confidence-regularised sample sieve). F1 counts *noisy* as the positive class ({term}`F1 on the noisy class`), on the original
 # examples only: DynaCor's copies never count.
 #
 # **What differs from the paper.** The paper's Table 1 uses frozen CLIP ViT-B/32 features and an MLP; here

@@ -20,12 +20,12 @@
 # library the earlier chapters built, and ends with a short guide whose every sentence is printed from the
 # numbers measured here.
 #
-# 1. **Do the detectors find Cluster-Based Noise as well as PMD and human noise at equal rates?** DynaCor
+# 1. **Do the {term}`detectors <detector>` find Cluster-Based Noise ({term}`CBN`) as well as {term}`PMD <PMD noise>` and {term}`human noise <human label noise>` at equal rates?** DynaCor
 #    {cite}`kim2024dynacor`, Confident Learning {cite}`northcutt2021cl`, SimiFeat {cite}`zhu2022simifeat` and AUM
 #    {cite}`pleiss2020aum` (chapter 6, with chapter 6's settings) on three label sets of the same training images
 #    at one noise rate.
 # 2. **Do the CBN and SNLS conclusions depend on the encoder?** The same noisy labels, a cross-entropy MLP head
-#    with and without SNLS soft targets (chapter 4), on the features of different encoders.
+#    with and without {term}`SNLS` soft targets (chapter 4), on the features of different encoders.
 # 3. **Does a crowd-aware consensus beat the vote?** cleanlab's CROWDLAB {cite}`goh2022crowdlab`
 #    (`get_label_quality_multiannotator`)
 #    on several annotators per image, against majority vote (and CIFAR-10N's released aggregate), scored on the
@@ -34,7 +34,7 @@
 # **Profiles.** `offline`: CIFAR-10 with EfficientNet-Lite0 features; CBN and PMD are the seed paper's released
 # CIFAR-10 label files, the human labels CIFAR-10N's, and the three CIFAR-10N annotators (random1/2/3) feed
 # CROWDLAB. `smoke`: the 8x8 digits' pixels, with *generated* CBN and PMD, a *stand-in* for human noise
-# (instance-dependent noise, Xia et al. 2020) and three *simulated* annotators, because digits have no human
+# ({term}`instance-dependent noise`, Xia et al. 2020) and three *simulated* annotators, because digits have no human
 # labels; its numbers check the code path, not the question. Each section says which label sets it used.
 
 # %% tags=["parameters"]

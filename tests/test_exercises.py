@@ -101,8 +101,18 @@ def test_course_glossary_and_api_in_toc_and_every_term_is_defined():
         for m in re.finditer(r"\{term\}`([^`]+)`", p.read_text().replace("\n# ", " ")):
             ref = m.group(1)
             ref = re.search(r"<([^>]+)>$", ref).group(1) if ref.endswith(">") else ref
-            used.add((p.name, ref.strip().lower()))
+            used.add((p.name, re.sub(r"\s+", " ", ref).strip().lower()))
     missing = sorted({(f, t) for f, t in used if t not in terms})
     assert not missing, f"{{term}} roles without a glossary entry: {missing}"
     chapters_linking = {f for f, _ in used if f.startswith("0")}
     assert len(chapters_linking) == len(CHAPTERS), "every chapter links its terms to the glossary"
+
+
+def test_course_timing_table_is_current():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_page", ROOT / "book" / "course_page.py")
+    course = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(course)
+    assert course.refresh() == course.PAGE.read_text(), "book/course.md's timing table is stale: python book/course_page.py"
+    assert "| [06_dynacor](" in course.PAGE.read_text()
