@@ -8,6 +8,12 @@ The data root (see :func:`labnoise.data.data_root`) mirrors this table::
     <root>/reference-labels/cifar{10,100}-{cluster,pmd}-{0.35,0.70}.npy, cifar{10,100}-given-labels.npy,
                             cifar_rand1_syn_labels.csv
     <root>/features/       (embedding cache, written by labnoise.features)
+
+    >>> f = FILES["cifar10"]
+    >>> f.group, f.dest, f.extract_to
+    ('cifar10', 'cifar-10-python.tar.gz', 'cifar-10-batches-py')
+    >>> all(len(f.md5) == 32 for f in FILES.values())
+    True
 """
 from __future__ import annotations
 
