@@ -379,8 +379,8 @@ run.save()
 # import numpy as np
 # from labnoise.memorization import memorization_from_runs
 # rng = np.random.default_rng(seed)
-# m, N = 8, 5
-# included = rng.random((m, N)) < 0.7
+# m, N = 20, 5
+# included = rng.random((m, N)).argsort(0) < 14     # each example in exactly 14 of the 20 runs (70%)
 # correct = rng.random((m, N)) < 0.5
 # inc = (correct & included).sum(0) / included.sum(0)
 # exc = (correct & ~included).sum(0) / (~included).sum(0)
