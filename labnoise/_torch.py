@@ -55,7 +55,16 @@ def cpu_threads() -> int:
 
 @contextlib.contextmanager
 def torch_threads(n: int | None):
-    """Run the block with ``n`` torch intra-op threads (``None``: leave the count alone), then restore it."""
+    """Run the block with ``n`` torch intra-op threads (``None``: leave the count alone), then restore it.
+
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
     import torch
 
     before = torch.get_num_threads()
@@ -78,6 +87,9 @@ def resolve_precision(precision: str, device, *, allowed=("auto", "fp32", "bf16"
     ``"auto"`` is bf16 on a CUDA GPU that supports it (else fp16 when ``allowed`` has it, else fp32), bf16 on a
     CPU with native bf16 matrix units (AVX512-BF16 or AMX, where bf16 matmuls are several times faster), and
     fp32 everywhere else (other CPUs, MPS). ``device`` is a torch device or device string.
+
+    >>> resolve_precision("fp32", "cpu"), resolve_precision("auto", "mps")
+    ('fp32', 'fp32')
     """
     check_choice(precision, tuple(allowed), name="precision")
     if precision != "auto":

@@ -7,7 +7,11 @@ from ._validation import check_features, check_labels
 
 
 def noise_rate(clean, noisy) -> float:
-    """Fraction of labels that differ from the clean ones."""
+    """Fraction of labels that differ from the clean ones.
+
+    >>> noise_rate([0, 1, 2, 3], [0, 1, 2, 0])
+    0.25
+    """
     clean = check_labels(clean, name="clean")
     noisy = check_labels(noisy, name="noisy", length=clean.shape[0])
     return float(np.mean(clean != noisy))
@@ -16,7 +20,13 @@ def noise_rate(clean, noisy) -> float:
 def knn_predict(train_features, train_labels, test_features, k: int = 10, num_classes: int | None = None,
                 metric: str = "cosine", device="auto") -> np.ndarray:
     """Majority vote of the ``k`` nearest training references (ties -> the nearer neighbours' class, through
-    a tiny distance-rank bonus). Exact kNN in torch (:func:`labnoise.neighbors.knn`)."""
+    a tiny distance-rank bonus). Exact kNN in torch (:func:`labnoise.neighbors.knn`).
+
+    >>> train = np.array([[0.0, 1.0], [0.1, 1.0], [1.0, 0.0], [1.0, 0.1]], dtype="float32")
+    >>> knn_predict(train, np.array([0, 0, 1, 1]), np.array([[0.2, 0.9], [0.9, 0.2]], dtype="float32"), k=2,
+    ...             device="cpu").tolist()
+    [0, 1]
+    """
     from .neighbors import knn
 
     train_features = check_features(train_features, name="train_features")

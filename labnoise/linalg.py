@@ -77,6 +77,11 @@ def fit_pca(features, n_components: int, *, precision: str = "float64", solver: 
             max_rows: int | None = None, seed: int = 0) -> PCABasis:
     """Fit the top ``n_components`` principal axes of ``features`` (N, D).
 
+    >>> x = np.random.default_rng(0).normal(size=(500, 3)) * [5.0, 1.0, 0.1]
+    >>> basis = fit_pca(x, 2)
+    >>> np.abs(basis.components.round(1)).tolist()        # the two widest axes, in order
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+
     Parameters
     ----------
     features : (N, D) float array

@@ -39,6 +39,14 @@ class MLP(nn.Module):
         Hidden layer widths; ``()`` gives a linear (logistic-regression) model.
     dropout : float
         Dropout probability after each hidden ReLU.
+
+    Examples
+    --------
+    >>> import torch
+    >>> head = MLP(64, 10, hidden=(32,))
+    >>> embedding, logits = head.forward_features(torch.zeros(5, 64))
+    >>> tuple(embedding.shape), tuple(logits.shape), bool(torch.equal(logits, head(torch.zeros(5, 64))))
+    ((5, 32), (5, 10), True)
     """
 
     def __init__(self, in_dim: int, num_classes: int, hidden=(512,), dropout: float = 0.0):

@@ -48,6 +48,13 @@ def knn(features, k: int, *, query=None, include_self: bool = True, metric: str 
         symmetric: bool | None = None):
     """Exact k nearest neighbours of each query row among ``features``.
 
+    >>> x = np.array([[0.0], [1.0], [3.0], [7.0]], dtype="float32")
+    >>> d, i = knn(x, 2, device="cpu")
+    >>> i.tolist(), d[:, 1].tolist()                 # each point first (distance 0), then its nearest other
+    ([[0, 1], [1, 0], [2, 1], [3, 2]], [1.0, 1.0, 2.0, 4.0])
+    >>> knn(x, 1, include_self=False, device="cpu")[1].ravel().tolist()
+    [1, 0, 1, 2]
+
     Parameters
     ----------
     features : array (N, D), float

@@ -119,6 +119,11 @@ def map_units(fn: Callable, units: Iterable, *, workers=None, scheduler=None, re
     resources : dict, optional
         Dask resources each unit needs, e.g. ``{"GPU": 1}``.
     desc, progress : a tqdm bar over finished units.
+
+    Without workers or a scheduler the units run here, in order:
+
+    >>> map_units(pow, [(2, 3), (3, 2)])
+    [8, 9]
     """
     units = [u if isinstance(u, tuple) else (u,) for u in units]
     cfg = settings(workers, scheduler, resources)

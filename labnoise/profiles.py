@@ -193,6 +193,14 @@ def config(chapter: str, profile: str = "smoke", **overrides) -> Config:
     Unknown override names are accepted (a chapter may add parameters of its own) but a typo in a known
     chapter's parameter is easy to make, so names that the profile does not define are listed under
     ``cfg["extra_parameters"]``.
+
+    >>> cfg = config("04_snls", "smoke", alpha=0.5)
+    >>> cfg.alpha, cfg.k, cfg.dataset
+    (0.5, 100, 'digits')
+    >>> config("04_snls", "offline").encoder
+    'efficientnet-lite0'
+    >>> config("04_snls", "smoke", alhpa=0.5)["extra_parameters"]    # a typo is reported, not silently used
+    ['alhpa']
     """
     if profile not in PROFILE_NAMES:
         raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILE_NAMES)}.")

@@ -12,6 +12,12 @@ The data root (see :func:`labnoise.data.data_root`) mirrors this table::
 
 Every file with an md5 here is checked against it when it is read (:func:`labnoise.data.verify`): a corrupt or
 truncated copy is a :class:`labnoise.data.DataError` that names it.
+
+    >>> f = FILES["cifar10"]
+    >>> f.group, f.dest, f.extract_to
+    ('cifar10', 'cifar-10-python.tar.gz', 'cifar-10-batches-py')
+    >>> all(len(f.md5) == 32 for f in FILES.values())
+    True
 """
 from __future__ import annotations
 

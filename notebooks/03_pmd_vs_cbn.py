@@ -19,16 +19,16 @@
 # The seed paper's {cite}`lim2025soft` **Table I** trains a set of learning-with-noisy-labels (LNL) methods on
 # CIFAR-10 whose labels were corrupted in two ways at the same rates (35% and 70%):
 #
-# * **PMD** noise (the "polynomial margin diminishing" noise of PLC {cite}`zhang2021plc`): flips follow a
+# * **{term}`PMD <PMD noise>`** noise (the "polynomial margin diminishing" noise of PLC {cite}`zhang2021plc`): flips follow a
 #   classifier's *uncertainty* -- examples near a decision boundary are flipped to the runner-up class, spread
 #   over all classes;
-# * **CBN**, cluster-based noise (the paper's Algorithm 1, chapter 2): whole sub-clusters of a class in the
+# * **{term}`CBN`**, cluster-based noise (the paper's Algorithm 1, chapter 2): whole sub-clusters of a class in the
 #   encoder's feature space get the label of the nearest other class -- the noise is *structured*, dense and
 #   concentrated on 1-2 target classes per class.
 #
 # The headline: **every method is less accurate under CBN than under PMD, at both rates**. We retrain the
 # methods of Table I -- Standard cross-entropy, GCE {cite}`zhang2018gce`, Co-teaching+ {cite}`yu2019coteachingplus`,
-# PLC {cite}`zhang2021plc`, and LRA-Diffusion {cite}`chen2023lra` with and without SNLS soft labels -- on the
+# PLC {cite}`zhang2021plc`, and LRA-Diffusion {cite}`chen2023lra` with and without {term}`SNLS` {term}`soft labels` -- on the
 # **same noisy label files the paper released** (when the data root holds them) and test the headline on our
 # numbers.
 #
@@ -228,3 +228,118 @@ display(Markdown(tables.table1_reading(run.metrics, cfg.profile)))
 
 # %%
 run.save()
+
+# %% [markdown]
+# ## Exercises
+#
+# Three kinds: **predict, then run** (change one parameter, predict what happens, check), **implement** (a few lines
+# against the library) and **interpret** (read a figure of this chapter). Each solution is hidden until you open it;
+# its code runs in seconds on the `smoke` profile (digits, no data root) and ends with `assert`s that state its
+# claim: `make test` runs every one of them (`tests/test_exercises.py`), so they cannot rot. Copy a solution into a
+# new cell below to run it. The functions used are documented on the [API reference](../book/api.md) page; terms in
+# the [glossary](../book/glossary.md).
+
+# %% [markdown]
+# ```{exercise} Predict, then run: CE at 35% and 70% CBN
+# :label: ex-03-rate
+#
+# Train the chapter's cross-entropy baseline (an MLP on pixels, {py:func}`labnoise.train.fit`) on CBN labels at 35%
+# and at 70%. Predict first: how much test accuracy is lost at 70%? Look at the two printed accuracies.
+#
+# **On a GPU / Colab:** the `full` profile trains a CIFAR net on pixels for 40 epochs per cell of Table I; compare
+# your smoke result with its CE row.
+# ```
+#
+# ````{solution} ex-03-rate
+# :class: dropdown
+#
+# At 70% CBN most examples in a flipped cluster carry the same wrong label, and within many classes the wrong label
+# is the majority: cross-entropy learns it, and test accuracy collapses far below the 35% run. Symmetric noise at
+# 70% would hurt less, because its wrong labels disagree with each other.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# import torch
+# from labnoise import noise, train, models
+# from labnoise.tsne import tsne_map
+# xy = tsne_map(x, seed=seed, cache=True)
+# x_test = features.embed("digits", "test", "pixels", progress=False)
+# def ce_accuracy(rate):
+#     noisy = noise.cbn(map_2d=xy, labels=y, target_rate=rate, seed=seed).noisy_labels
+#     torch.manual_seed(seed)
+#     net = models.build_model("mlp", x.shape[1], 10, hidden=(256,))
+#     train.fit(net, x, noisy, epochs=15, batch_size=64, lr=0.05, seed=seed, progress=False)
+#     return train.accuracy(net, x_test, ds.test_labels)
+# acc = {rate: ce_accuracy(rate) for rate in (0.35, 0.7)}
+# print(acc)
+# assert acc[0.7] < acc[0.35] - 0.1
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Implement: the GCE loss and its two limits
+# :label: ex-03-gce
+#
+# Write generalised cross-entropy, `(1 - p_y^q) / q` ({py:class}`labnoise.methods.GCE`), in two lines of torch and
+# check its limits: `q -> 0` gives cross-entropy, `q = 1` gives the mean absolute error `1 - p_y`.
+# ```
+#
+# ````{solution} ex-03-gce
+# :class: dropdown
+#
+# `(1 - p^q) / q -> -log p` as `q -> 0` (the derivative of `p^q` in `q` at 0), and at `q = 1` the loss is `1 - p_y`,
+# which is bounded and therefore robust to wrong labels but slow to train. `q = 0.7` sits in between.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np, torch
+# import torch.nn.functional as F
+# def gce_loss(logits, y, q=0.7):
+#     p_y = F.softmax(logits, 1).gather(1, y[:, None]).squeeze(1)
+#     return ((1 - p_y ** q) / q).mean()
+# g = torch.Generator().manual_seed(seed)
+# logits, y = torch.randn(64, 10, generator=g) * 3, torch.randint(0, 10, (64,), generator=g)
+# ce, mae = F.cross_entropy(logits, y), (1 - F.softmax(logits, 1).gather(1, y[:, None])).mean()
+# print(float(gce_loss(logits, y, 1e-4)), float(ce), float(gce_loss(logits, y, 1.0)), float(mae))
+# assert torch.isclose(gce_loss(logits, y, 1e-4), ce, rtol=1e-2)  # q -> 0: cross-entropy
+# assert torch.isclose(gce_loss(logits, y, 1.0), mae)            # q = 1: mean absolute error
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Interpret: where does PMD put its wrong labels?
+# :label: ex-03-pmd-margin
+#
+# The chapter's {term}`PMD noise` flips a label to the classifier's runner-up with a probability that falls with the
+# classifier's margin. Take the probabilities of a briefly trained head ({py:func}`labnoise.noise.pmd_probs`, 5
+# epochs) and compare the flip rate of the least and most confident quarters.
+# ```
+#
+# ````{solution} ex-03-pmd-margin
+# :class: dropdown
+#
+# The least confident quarter (small margin between the top two classes) is flipped far more often: PMD noise sits
+# on the class boundaries, where the classifier hesitates. CBN noise sits in whole patches, including confident
+# ones, which is the chapter's explanation of why CBN is harder.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise.noise import pmd, pmd_probs
+# probs = pmd_probs(x, y, hidden=128, epochs=5, seed=seed, device="cpu", progress=False)
+# res = pmd(probs, y, kind="I", rate=0.35, seed=seed)
+# top2 = np.sort(probs, 1)[:, -2:]
+# margin = top2[:, 1] - top2[:, 0]               # eta_first - eta_second: the classifier's confidence
+# low, high = margin < np.quantile(margin, 0.25), margin > np.quantile(margin, 0.75)
+# print(f"flip rate: least confident quarter {res.flipped[low].mean():.2f}, "
+#       f"most confident quarter {res.flipped[high].mean():.2f}")
+# assert res.flipped[low].mean() > res.flipped[high].mean()
+# ```
+# ````

@@ -16,9 +16,9 @@
 # %% [markdown]
 # # 4. Soft Neighbour Label Sampling (SNLS)
 #
-# Cluster-based noise (CBN, chapter 2) relabels whole *sub-clusters* of a class: every image in a tight group
-# gets the same wrong label. The seed paper {cite}`lim2025soft` proposes **Soft Neighbour Label Sampling**: replace
-# each training label by a soft vector built from the labels of the image's neighbours in a frozen encoder's
+# Cluster-based noise ({term}`CBN`, chapter 2) relabels whole *sub-clusters* of a class: every image in a tight group
+# gets the same wrong label. The seed paper {cite}`lim2025soft` proposes **Soft Neighbour Label Sampling** ({term}`SNLS`): replace
+# each training label by a soft vector ({term}`soft labels`) built from the labels of the image's neighbours in a frozen encoder's
 # feature space,
 #
 # $$\mathrm{soft}(i) = (1-\alpha)\,\mathrm{freq}_k(i) + \alpha\,\mathrm{onehot}(\tilde y_i),$$
@@ -348,3 +348,121 @@ for name, pool_ in (("rescued", rescued), ("not rescued", not_rescued)):
 
 # %%
 run.save()
+
+# %% [markdown]
+# ## Exercises
+#
+# Three kinds: **predict, then run** (change one parameter, predict what happens, check), **implement** (a few lines
+# against the library) and **interpret** (read a figure of this chapter). Each solution is hidden until you open it;
+# its code runs in seconds on the `smoke` profile (digits, no data root) and ends with `assert`s that state its
+# claim: `make test` runs every one of them (`tests/test_exercises.py`), so they cannot rot. Copy a solution into a
+# new cell below to run it. The functions used are documented on the [API reference](../book/api.md) page; terms in
+# the [glossary](../book/glossary.md).
+
+# %% [markdown]
+# ```{exercise} Predict, then run: SNLS's alpha
+# :label: ex-04-alpha
+#
+# {term}`SNLS` mixes the neighbours' label histogram with the given label: `(1 - alpha) * freq + alpha * onehot`.
+# Predict how the accuracy of the {term}`soft labels <soft labels>`' argmax changes for `alpha` in 0, 0.3, 0.7, 1 at
+# 40% symmetric noise, then compute it with {py:func}`labnoise.methods.snls.soft_label_accuracy` (k = 100). Compare
+# with the chapter's accuracy-against-k figure.
+#
+# **On a GPU / Colab:** the `full` profile uses CLIP features of CIFAR-10 and adds `k = 1000` to the sweep.
+# ```
+#
+# ````{solution} ex-04-alpha
+# :class: dropdown
+#
+# At `alpha = 1` the soft label is the given one-hot label, so its argmax is exactly as accurate as the noisy
+# labels. Lowering `alpha` lets the neighbourhood outvote wrong labels, so accuracy rises; at `alpha = 0` it is the
+# kNN vote alone. The paper's 0.3 keeps some trust in the given label for training, not for the argmax.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise
+# from labnoise.neighbors import neighbor_indices
+# from labnoise.methods.snls import soft_label_accuracy
+# noisy = noise.symmetric(y, 0.4, seed=seed).noisy_labels
+# nbr = neighbor_indices(x, 100)
+# alphas = [0.0, 0.3, 0.7, 1.0]
+# acc = soft_label_accuracy(nbr, noisy, y, ks=[100], alphas=alphas)[0]
+# print(dict(zip(alphas, np.round(acc, 1))))
+# assert np.isclose(acc[-1], 100 * (noisy == y).mean())   # alpha = 1: the given one-hot labels
+# assert acc[0] > acc[1] > acc[-1]                      # more trust in the given label, less correction
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Implement: soft labels by hand
+# :label: ex-04-soften
+#
+# From a neighbour table ({py:func}`labnoise.neighbors.neighbor_indices`, k = 30, the example itself included)
+# compute each example's label histogram and soften it with `alpha = 0.3`; compare with
+# {py:func}`labnoise.methods.snls.snls_targets`.
+# ```
+#
+# ````{solution} ex-04-soften
+# :class: dropdown
+#
+# `np.bincount` over each row of neighbour labels divided by `k` is the histogram; adding `alpha` to the given label
+# after scaling by `1 - alpha` gives the SNLS target. Its argmax is right far more often than the given label at 40%
+# uniform noise.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise
+# from labnoise.neighbors import neighbor_indices
+# from labnoise.methods.snls import snls_targets
+# noisy = noise.symmetric(y, 0.4, seed=seed).noisy_labels
+# k, alpha = 30, 0.3
+# nbr = neighbor_indices(x, k)                          # the example itself is its first neighbour
+# freq = np.stack([np.bincount(noisy[row], minlength=10) / k for row in nbr])
+# soft = (1 - alpha) * freq + alpha * np.eye(10)[noisy]
+# assert np.allclose(soft, snls_targets(x, noisy, k=k, alpha=alpha), atol=1e-6)
+# print(f"argmax of the soft labels is right for {(soft.argmax(1) == y).mean():.1%} (given labels: "
+#       f"{(noisy == y).mean():.1%})")
+# assert (soft.argmax(1) == y).mean() > (noisy == y).mean()
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Interpret: the soft label of a flipped example
+# :label: ex-04-panel
+#
+# The neighbour panel (Fig. 6 analog) shows one image, its neighbours and its soft label. For all flipped examples
+# at 35% symmetric noise ({py:func}`labnoise.methods.snls.snls_targets`, k = 30, alpha = 0.3), compare the soft
+# label's mass on the clean class with its mass on the given (wrong) label.
+# ```
+#
+# ````{solution} ex-04-panel
+# :class: dropdown
+#
+# On average the clean class gets more mass than the wrong given label: the neighbours mostly carry the clean label,
+# and `alpha` gives the given label a fixed 0.3. Under CBN the neighbours share the wrong label and this margin
+# shrinks (chapter 7).
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise
+# from labnoise.methods.snls import snls_targets
+# res = noise.symmetric(y, 0.35, seed=seed)
+# soft = snls_targets(x, res.noisy_labels, k=30, alpha=0.3)
+# f = np.flatnonzero(res.flipped)
+# on_clean, on_given = soft[f, y[f]].mean(), soft[f, res.noisy_labels[f]].mean()
+# print(f"flipped examples: mass on the clean class {on_clean:.2f}, on the given label {on_given:.2f}")
+# assert on_clean > on_given
+# ```
+# ````

@@ -19,8 +19,8 @@
 # **LEND** (label-noise dilution; Zhang et al., *Machine Learning* 2022) starts from an observation about
 # networks trained on noisy labels: long before the *predictions* memorise the wrong labels, the *embedding*
 # (the penultimate layer) still groups examples by their true class. So, instead of asking the model "what do
-# you predict for this example?" (small-loss criteria, confidence thresholds), LEND asks the neighbours in
-# embedding space "what labels do you carry?", and lets their labels *dilute* each example's own.
+# you predict for this example?" ({term}`small-loss <small-loss selection>` criteria, confidence thresholds), LEND asks the neighbours in
+# embedding space "what labels do you carry?", and lets their labels *dilute* each example's own ({term}`dilution`).
 #
 # Per mini-batch, on the current network's embeddings `v_i`:
 #
@@ -40,7 +40,7 @@
 # **What differs from the paper.** The paper trains ResNet-18 on CIFAR pixels for 200 epochs (the `full`
 # profile does the same on a GPU). The `offline` profile trains MLP heads on frozen EfficientNet-Lite0
 # features (the frozen-feature lane) and the `smoke` profile MLPs on the 8x8 digits' raw pixels, for a few
-# epochs. Symmetric noise here is `labnoise.noise.symmetric`: exactly `rate * N` labels move to a uniformly
+# epochs. {term}`Symmetric noise` here is `labnoise.noise.symmetric`: exactly `rate * N` labels move to a uniformly
 # drawn **other** class (the realised noise rate equals `rate`; some papers also allow the true class, which
 # gives a realised rate of `rate * (C-1)/C`). Asymmetric noise is CIFAR-10's truck->automobile,
 # bird->airplane, deer->horse, cat<->dog (on digits the same index pairs: 9->1, 2->0, 4->7, 3<->5), flipping
@@ -430,3 +430,113 @@ display(Markdown(
 
 # %%
 run.save()
+
+# %% [markdown]
+# ## Exercises
+#
+# Three kinds: **predict, then run** (change one parameter, predict what happens, check), **implement** (a few lines
+# against the library) and **interpret** (read a figure of this chapter). Each solution is hidden until you open it;
+# its code runs in seconds on the `smoke` profile (digits, no data root) and ends with `assert`s that state its
+# claim: `make test` runs every one of them (`tests/test_exercises.py`), so they cannot rot. Copy a solution into a
+# new cell below to run it. The functions used are documented on the [API reference](../book/api.md) page; terms in
+# the [glossary](../book/glossary.md).
+
+# %% [markdown]
+# ```{exercise} Predict, then run: dilution steps
+# :label: ex-05-steps
+#
+# {term}`Dilution` replaces each label by a mix of its neighbours' ({py:func}`labnoise.methods.lend.dilute_labels`).
+# On four well-separated 2-D clusters with 40% symmetric noise, predict the accuracy of the diluted labels after 0,
+# 1 and 5 steps; compare with the chapter's toy figure.
+# ```
+#
+# ````{solution} ex-05-steps
+# :class: dropdown
+#
+# Step 0 is the noisy labels. Each step averages over the kNN graph, and inside a cluster the clean class is the
+# majority, so the accuracy rises with the steps. On clusters that touch, many more steps would merge them (the
+# chapter's T = 5000 panel): `T` must stay small.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import noise
+# from labnoise.methods.lend import dilute_labels
+# rng = np.random.default_rng(seed)
+# y = rng.integers(0, 4, 400)
+# angle = y * np.pi / 2 + rng.normal(0, 0.2, 400)
+# emb = np.stack([np.cos(angle), np.sin(angle)], 1).astype(np.float32)
+# noisy = noise.symmetric(y, 0.4, num_classes=4, seed=seed).noisy_labels
+# acc = {t: float((dilute_labels(emb, noisy, 4, steps=t).argmax(1).numpy() == y).mean()) for t in (0, 1, 5)}
+# print(acc)
+# assert acc[0] < acc[1] < acc[5]
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Implement: one dilution step with plain numpy
+# :label: ex-05-onestep
+#
+# With the 8 nearest neighbours of each digit ({py:func}`labnoise.neighbors.knn`) as a uniform `W`, write one step
+# of Eq. 3, `Z1 = alpha * W Z0 + (1 - alpha) * Z0` with `alpha = 0.99`, and compare the accuracy of `argmax Z1` with
+# the given labels at 40% noise.
+#
+# **On a GPU / Colab:** {term}`LEND` dilutes on the network's own embeddings in every mini-batch; with
+# `profile="full"` chapter 5 trains ResNet18s on pixels, where the embeddings improve as training proceeds.
+# ```
+#
+# ````{solution} ex-05-onestep
+# :class: dropdown
+#
+# One step is already a neighbour vote with the example's own label as a tie-breaker, and it removes most of the
+# uniform noise, since digit neighbourhoods in pixel space are clean.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise
+# from labnoise.neighbors import knn
+# noisy = noise.symmetric(y, 0.4, seed=seed).noisy_labels
+# _, idx = knn(x, 8, include_self=False)                 # 8 nearest neighbours of every example
+# Z0, alpha = np.eye(10)[noisy], 0.99
+# Z1 = alpha * Z0[idx].mean(1) + (1 - alpha) * Z0        # Eq. 3 with W = mean over the 8 neighbours
+# print(f"given labels right {(noisy == y).mean():.1%}, after one step {(Z1.argmax(1) == y).mean():.1%}")
+# assert (Z1.argmax(1) == y).mean() > (noisy == y).mean() + 0.1
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Interpret: what LEND's selection keeps
+# :label: ex-05-selection
+#
+# The chapter's precision-and-recall figure measures LEND's selection: keep the examples whose given label survives
+# dilution ({py:func}`labnoise.methods.lend.dilute_labels`). Compute that selection on digits pixels at 40% noise
+# and compare its precision (clean fraction of the kept examples) with the base rate of clean labels.
+# ```
+#
+# ````{solution} ex-05-selection
+# :class: dropdown
+#
+# The kept set is far cleaner than the data (precision well above 60%) while keeping most clean examples (high
+# recall): dilution flips the labels that disagree with their neighbourhood, and LEND trains only on the rest.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise
+# from labnoise.methods.lend import dilute_labels
+# res = noise.symmetric(y, 0.4, seed=seed)
+# Z = dilute_labels(x, res.noisy_labels, 10, k=8, steps=5).numpy()
+# keep = Z.argmax(1) == res.noisy_labels                   # LEND's selection: the label survives dilution
+# precision, recall = (~res.flipped[keep]).mean(), keep[~res.flipped].mean()
+# print(f"kept {keep.mean():.1%}; precision {precision:.1%} (base rate {1 - res.realised_rate:.1%}), "
+#       f"recall {recall:.1%}")
+# assert precision > 1 - res.realised_rate + 0.2
+# ```
+# ````

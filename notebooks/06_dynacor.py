@@ -16,8 +16,8 @@
 # %% [markdown]
 # # 6. Finding the mislabelled examples: DynaCor and five detectors
 #
-# Instead of training *through* noisy labels, a detector tries to point at them. DynaCor (Kim et al., CVPR 2024)
-# reads the **training dynamics**: the sign of each example's margin `logit[given] - max other logit`, epoch by
+# Instead of training *through* noisy labels, a {term}`detector` tries to point at them. DynaCor (Kim et al., CVPR 2024)
+# reads the **{term}`training dynamics`**: the sign of each example's margin `logit[given] - max other logit`, epoch by
 # epoch, while a classifier fits the noisy labels. Mislabelled examples start negative and turn positive only
 # when memorised; clean ones turn positive early. To learn what "noisy dynamics" look like without any clean
 # label, DynaCor **plants** its own noise: it duplicates 10% of the examples with a weak augmentation (the
@@ -32,7 +32,7 @@
 # **Avg.Encoder** (a two-component GMM on the mean margin), **AUM** (area under the margin with threshold
 # examples), **Confident Learning** (cleanlab's `find_label_issues` on K-fold out-of-sample probabilities),
 # **SimiFeat** (training-free cosine kNN voting on frozen features, several views, majority vote) and
-# **CORES** (a confidence-regularised sample sieve). F1 counts *noisy* as the positive class, on the original
+# **CORES** (a confidence-regularised sample sieve). F1 counts *noisy* as the positive class ({term}`F1 on the noisy class`), on the original
 # examples only: DynaCor's copies never count.
 #
 # **What differs from the paper.** The paper's Table 1 uses frozen CLIP ViT-B/32 features and an MLP; here
@@ -417,3 +417,115 @@ display(Markdown("\n".join(f"- {t}" for t in detect.analysis(run.metrics, encode
 
 # %%
 run.save()
+
+# %% [markdown]
+# ## Exercises
+#
+# Three kinds: **predict, then run** (change one parameter, predict what happens, check), **implement** (a few lines
+# against the library) and **interpret** (read a figure of this chapter). Each solution is hidden until you open it;
+# its code runs in seconds on the `smoke` profile (digits, no data root) and ends with `assert`s that state its
+# claim: `make test` runs every one of them (`tests/test_exercises.py`), so they cannot rot. Copy a solution into a
+# new cell below to run it. The functions used are documented on the [API reference](../book/api.md) page; terms in
+# the [glossary](../book/glossary.md).
+
+# %% [markdown]
+# ```{exercise} Predict, then run: SimiFeat's k
+# :label: ex-06-k
+#
+# SimiFeat flags an example when the labels of its `k` nearest neighbours disagree with its own
+# ({py:func}`labnoise.detect.find_noisy` with `method="simifeat"`). Predict how its {term}`F1 on the noisy class`
+# changes from `k = 1` to `k = 10` at 30% symmetric noise.
+#
+# **On a GPU / Colab:** with `profile="full"` chapter 6 compares all six detectors, {term}`DynaCor` included, on
+# CLIP features of CIFAR-10 and CIFAR-10N.
+# ```
+#
+# ````{solution} ex-06-k
+# :class: dropdown
+#
+# With one neighbour, a clean example whose neighbour happens to be mislabelled is flagged (30% of the time), and a
+# wrong label is missed whenever its one neighbour agrees by chance: F1 is low. Ten neighbours vote these accidents
+# away.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise
+# from labnoise.detect import find_noisy, f1_noisy
+# res = noise.symmetric(y, 0.3, seed=seed)
+# f1 = {k: f1_noisy(find_noisy(res.noisy_labels, x, method="simifeat", k=k, seed=seed).is_noisy,
+#                   res.noisy_labels, y) for k in (1, 10)}
+# print(f1)
+# assert f1[10] > f1[1]
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Implement: a neighbour-disagreement detector
+# :label: ex-06-score
+#
+# Write a detector score: the fraction of an example's 10 nearest neighbours ({py:func}`labnoise.neighbors.knn`)
+# whose given label differs from its own; flag the top 30%. Score it with {py:func}`labnoise.detect.f1_noisy`
+# against flagging 30% at random.
+# ```
+#
+# ````{solution} ex-06-score
+# :class: dropdown
+#
+# A few lines of numpy already find most uniform noise on digits (F1 far above the random baseline, whose F1 is
+# about the noise rate). The chapter's detectors go further because real noise is not uniform: DynaCor reads the
+# {term}`training dynamics`, not only the neighbours.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise
+# from labnoise.neighbors import knn
+# from labnoise.detect import f1_noisy
+# res = noise.symmetric(y, 0.3, seed=seed)
+# _, idx = knn(x, 10, include_self=False)
+# score = (res.noisy_labels[idx] != res.noisy_labels[:, None]).mean(1)   # disagreeing neighbours
+# flag = score >= np.quantile(score, 1 - 0.3)                # flag the expected 30%
+# rng = np.random.default_rng(seed)
+# f1, f1_random = f1_noisy(flag, res.noisy_labels, y), f1_noisy(rng.random(len(y)) < 0.3, res.noisy_labels, y)
+# print(f"F1 {f1:.3f}, random flags {f1_random:.3f}")
+# assert f1 > f1_random + 0.3
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Interpret: why F1 on the noisy class, not accuracy?
+# :label: ex-06-f1
+#
+# The comparison reports F1 on the noisy class. Compute the accuracy and that F1 of a 'detector' that flags nothing,
+# at 20% noise ({py:func}`labnoise.detect.f1_noisy`).
+# ```
+#
+# ````{solution} ex-06-f1
+# :class: dropdown
+#
+# Flagging nothing is right on every clean example, so its accuracy is one minus the noise rate (here 0.8), yet it
+# finds no wrong label: its F1 on the noisy class is 0. Accuracy rewards doing nothing when noise is rare; F1 on the
+# noisy class does not.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise
+# from labnoise.detect import precision_recall_noisy, f1_noisy
+# res = noise.symmetric(y, 0.2, seed=seed)
+# none = np.zeros(len(y), dtype=bool)                     # a "detector" that flags nothing
+# accuracy = (none == res.flipped).mean()
+# print(f"accuracy {accuracy:.2f}, F1 on the noisy class {f1_noisy(none, res.noisy_labels, y):.2f}")
+# assert np.isclose(accuracy, 1 - res.realised_rate) and f1_noisy(none, res.noisy_labels, y) == 0
+# ```
+# ````

@@ -20,12 +20,12 @@
 # library the earlier chapters built, and ends with a short guide whose every sentence is printed from the
 # numbers measured here.
 #
-# 1. **Do the detectors find Cluster-Based Noise as well as PMD and human noise at equal rates?** DynaCor
+# 1. **Do the {term}`detectors <detector>` find Cluster-Based Noise ({term}`CBN`) as well as {term}`PMD <PMD noise>` and {term}`human noise <human label noise>` at equal rates?** DynaCor
 #    {cite}`kim2024dynacor`, Confident Learning {cite}`northcutt2021cl`, SimiFeat {cite}`zhu2022simifeat` and AUM
 #    {cite}`pleiss2020aum` (chapter 6, with chapter 6's settings) on three label sets of the same training images
 #    at one noise rate.
 # 2. **Do the CBN and SNLS conclusions depend on the encoder?** The same noisy labels, a cross-entropy MLP head
-#    with and without SNLS soft targets (chapter 4), on the features of different encoders.
+#    with and without {term}`SNLS` soft targets (chapter 4), on the features of different encoders.
 # 3. **Does a crowd-aware consensus beat the vote?** cleanlab's CROWDLAB {cite}`goh2022crowdlab`
 #    (`get_label_quality_multiannotator`)
 #    on several annotators per image, against majority vote (and CIFAR-10N's released aggregate), scored on the
@@ -34,7 +34,7 @@
 # **Profiles.** `offline`: CIFAR-10 with EfficientNet-Lite0 features; CBN and PMD are the seed paper's released
 # CIFAR-10 label files, the human labels CIFAR-10N's, and the three CIFAR-10N annotators (random1/2/3) feed
 # CROWDLAB. `smoke`: the 8x8 digits' pixels, with *generated* CBN and PMD, a *stand-in* for human noise
-# (instance-dependent noise, Xia et al. 2020) and three *simulated* annotators, because digits have no human
+# ({term}`instance-dependent noise`, Xia et al. 2020) and three *simulated* annotators, because digits have no human
 # labels; its numbers check the code path, not the question. Each section says which label sets it used.
 
 # %% tags=["parameters"]
@@ -191,3 +191,114 @@ display(Markdown(beyond.guide_markdown(guide, profile=cfg.profile)))
 
 # %%
 run.save()
+
+# %% [markdown]
+# ## Exercises
+#
+# Three kinds: **predict, then run** (change one parameter, predict what happens, check), **implement** (a few lines
+# against the library) and **interpret** (read a figure of this chapter). Each solution is hidden until you open it;
+# its code runs in seconds on the `smoke` profile (digits, no data root) and ends with `assert`s that state its
+# claim: `make test` runs every one of them (`tests/test_exercises.py`), so they cannot rot. Copy a solution into a
+# new cell below to run it. The functions used are documented on the [API reference](../book/api.md) page; terms in
+# the [glossary](../book/glossary.md).
+
+# %% [markdown]
+# ```{exercise} Predict, then run: a kNN detector on CBN
+# :label: ex-07-cbn-detect
+#
+# Run SimiFeat ({py:func}`labnoise.detect.find_noisy`) on symmetric and on {term}`CBN` labels at the same 35% rate.
+# Predict which one it finds better, then compare the two F1 scores; the chapter's first figure does this for every
+# detector.
+#
+# **On a GPU / Colab:** the `full` profile's CLIP features and the CIFAR-10N human labels add the third, real kind
+# of noise to the comparison.
+# ```
+#
+# ````{solution} ex-07-cbn-detect
+# :class: dropdown
+#
+# CBN flips whole patches of the map, so a wrong label's neighbours mostly carry the same wrong label and vote for
+# it: a neighbour-voting detector misses most of them. Symmetric wrong labels are isolated and easy to spot.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise
+# from labnoise.detect import find_noisy, f1_noisy
+# from labnoise.tsne import tsne_map
+# xy = tsne_map(x, seed=seed, cache=True)
+# sets = {"symmetric": noise.symmetric(y, 0.35, seed=seed).noisy_labels,
+#         "cbn": noise.cbn(map_2d=xy, labels=y, target_rate=0.35, seed=seed).noisy_labels}
+# f1 = {name: f1_noisy(find_noisy(n, x, method="simifeat", seed=seed).is_noisy, n, y) for name, n in sets.items()}
+# print(f1)
+# assert f1["cbn"] < f1["symmetric"]     # clustered wrong labels vote for each other
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Implement: majority vote of three annotators
+# :label: ex-07-majority
+#
+# Simulate three annotators with 30% symmetric noise each (three seeds of {py:func}`labnoise.noise.symmetric`) and
+# combine them by majority vote (annotator 0 breaks ties). Compare the vote's noise rate with each annotator's;
+# CIFAR-10N's `aggre` label set is such a vote.
+# ```
+#
+# ````{solution} ex-07-majority
+# :class: dropdown
+#
+# With independent, uniform errors two annotators rarely agree on the same wrong class, so the vote is wrong far
+# less often than any annotator. Human errors are correlated (the same confusing images), which is why `aggre` is
+# still noisy (chapter 0 measures how noisy) and why CROWDLAB weighs annotators by the data.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise
+# votes = np.stack([noise.symmetric(y, 0.3, seed=seed + a).noisy_labels for a in range(3)])
+# counts = np.stack([np.bincount(v, minlength=10) for v in votes.T])
+# majority = np.where(counts.max(1) > 1, counts.argmax(1), votes[0])   # no majority: annotator 0
+# err = (votes != y).mean(1)
+# print(f"annotators {np.round(err, 3)}, majority vote {(majority != y).mean():.3f}")
+# assert (majority != y).mean() < err.min()
+# ```
+# ````
+
+# %% [markdown]
+# ```{exercise} Interpret: the encoder under CBN and SNLS
+# :label: ex-07-snls
+#
+# Section 2 asks whether SNLS still helps under CBN. Compute the gain in label accuracy of SNLS's argmax
+# ({py:func}`labnoise.methods.snls.snls_targets`) over the given labels, under symmetric noise and under CBN at 35%.
+# ```
+#
+# ````{solution} ex-07-snls
+# :class: dropdown
+#
+# Under symmetric noise SNLS gains a lot; under CBN much less, because the neighbourhood SNLS trusts carries the
+# same wrong label. Clustered noise defeats any method that relies on neighbours voting, detector or soft label.
+#
+# ```python
+# seed = 0                       # try 1, 2: the claims below hold for every seed
+# import numpy as np
+# from labnoise import data, features
+# ds = data.load_dataset("digits")                       # the smoke profile's data
+# x, y = features.embed("digits", "train", "pixels", progress=False), ds.train_labels
+# from labnoise import noise
+# from labnoise.methods.snls import snls_targets
+# from labnoise.tsne import tsne_map
+# xy = tsne_map(x, seed=seed, cache=True)
+# sets = {"symmetric": noise.symmetric(y, 0.35, seed=seed).noisy_labels,
+#         "cbn": noise.cbn(map_2d=xy, labels=y, target_rate=0.35, seed=seed).noisy_labels}
+# gain = {name: (snls_targets(x, n, k=100, alpha=0.3).argmax(1) == y).mean() - (n == y).mean()
+#         for name, n in sets.items()}
+# print({k: f"{v:+.1%}" for k, v in gain.items()})
+# assert gain["symmetric"] > gain["cbn"]
+# ```
+# ````

@@ -36,6 +36,13 @@ def held_out_design(labels, clean_labels, *, n_correct="equal", seed) -> np.ndar
     Returns
     -------
     (H,) int64 array of sorted example indices.
+
+    Examples
+    --------
+    >>> clean = np.repeat([0, 1], 5); given = clean.copy(); given[[2, 5]] = 1 - given[[2, 5]]
+    >>> held = held_out_design(given, clean, seed=0)
+    >>> len(held), {2, 5} <= set(held.tolist())
+    (4, True)
     """
     given = check_labels(labels, name="labels")
     clean = check_labels(clean_labels, name="clean_labels", length=given.shape[0])
@@ -71,7 +78,14 @@ def run_batch_orders(runs, n: int, *, epochs: int, seed: int):
 def subset_masks(n_held_out: int, runs, *, keep: float = 0.7, seed) -> np.ndarray:
     """Which held-out examples each run keeps: (len(runs), n_held_out) bool, exactly ``round(keep * H)`` True
     per row, row ``r`` drawn from ``run_seed(runs[r], seed=seed)`` (so a run's subset never depends on the
-    others)."""
+    others).
+
+    >>> m = subset_masks(10, range(3), keep=0.7, seed=0)
+    >>> m.shape, m.sum(1).tolist()
+    ((3, 10), [7, 7, 7])
+    >>> bool((subset_masks(10, [2], keep=0.7, seed=0)[0] == m[2]).all())   # run 2's subset alone
+    True
+    """
     if not 0.0 < keep < 1.0:
         raise ValueError(f"keep must be a fraction in (0, 1) such as 0.7, got {keep!r}.")
     runs = np.atleast_1d(np.asarray(runs, dtype=np.int64))
@@ -83,7 +97,11 @@ def subset_masks(n_held_out: int, runs, *, keep: float = 0.7, seed) -> np.ndarra
 
 
 def inclusion_weights(n: int, held_out: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """Per-run training weights (runs, n) float32: 1 outside the held-out set, the mask inside it."""
+    """Per-run training weights (runs, n) float32: 1 outside the held-out set, the mask inside it.
+
+    >>> inclusion_weights(4, np.array([1, 3]), np.array([[True, False]])).tolist()
+    [[1.0, 1.0, 1.0, 0.0]]
+    """
     w = np.ones((masks.shape[0], n), dtype=np.float32)
     w[:, held_out] = masks
     return w

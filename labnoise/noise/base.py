@@ -37,13 +37,21 @@ class TargetCounts(NamedTuple):
 
 
 def confusion_counts(clean: np.ndarray, noisy: np.ndarray, num_classes: int) -> np.ndarray:
-    """``counts[i, j]`` = number of examples with clean label ``i`` and given label ``j`` (int64, C x C)."""
+    """``counts[i, j]`` = number of examples with clean label ``i`` and given label ``j`` (int64, C x C).
+
+    >>> confusion_counts(np.array([0, 0, 1]), np.array([0, 1, 1]), 2).tolist()
+    [[1, 1], [0, 1]]
+    """
     return np.bincount(clean * num_classes + noisy, minlength=num_classes * num_classes).reshape(
         num_classes, num_classes).astype(np.int64)
 
 
 def row_normalise(counts: np.ndarray) -> np.ndarray:
-    """Rows divided by their sums; an empty row (a class with no examples) becomes the identity row."""
+    """Rows divided by their sums; an empty row (a class with no examples) becomes the identity row.
+
+    >>> row_normalise([[1, 3], [0, 0]]).tolist()
+    [[0.25, 0.75], [0.0, 1.0]]
+    """
     counts = np.asarray(counts, dtype=np.float64)
     sums = counts.sum(1, keepdims=True)
     out = np.divide(counts, sums, out=np.zeros_like(counts), where=sums > 0)
@@ -141,6 +149,14 @@ class NoiseResult:
         min_fraction : float
             Count a target class only if it receives at least this fraction of the class's flipped labels
             (0 counts every target that receives at least one label; 0.05 ignores stray flips).
+
+        Examples
+        --------
+        >>> clean = np.array([0, 0, 0, 0, 1, 1, 2, 2])
+        >>> noisy = np.array([1, 1, 2, 0, 1, 1, 2, 2])
+        >>> t = NoiseResult.from_labels(clean, noisy, kind="demo").targets_per_class()
+        >>> t.per_class.tolist(), t.mean, t.top2_share
+        ([2, 0, 0], 2.0, 1.0)
         """
         if not 0.0 <= float(min_fraction) < 1.0:
             raise ValueError(f"min_fraction must be in [0, 1), got {min_fraction!r}.")

@@ -17,6 +17,15 @@ def human(label_set: str = "cifar10n", which: str = "random1", root=None, downlo
         cifar100n: noisy (40.2%).
     root, download
         Data root and download permission, as in :func:`labnoise.data.load_label_set`.
+
+    Offline and without the CIFAR-N files, the error says where the file goes:
+
+    >>> import tempfile
+    >>> try:
+    ...     human("cifar10n", "aggre", root=tempfile.mkdtemp(), download=False)
+    ... except FileNotFoundError as e:
+    ...     print(type(e).__name__)
+    DataNotFoundError
     """
     from ..data import load_label_set
 

@@ -26,6 +26,14 @@ def matched_synthetic(clean_labels, reference_labels, *, seed, num_classes=None)
     ``T`` is the row-normalised confusion of ``reference_labels`` against ``clean_labels``; every synthetic label
     is drawn independently from ``T[clean_i]`` with a seeded generator (:func:`labnoise.noise.transition`).
 
+    The synthetic set has (about) the reference's rate, but its wrong labels sit on other examples:
+
+    >>> clean = np.repeat(np.arange(2), 500)
+    >>> ref = clean.copy(); ref[:100] = 1                      # the first 100 examples of class 0 are wrong
+    >>> syn = matched_synthetic(clean, ref, seed=0)
+    >>> abs(syn.realised_rate - 0.1) < 0.03, bool(syn.flipped[100:500].any())
+    (True, True)
+
     Returns
     -------
     NoiseResult with ``kind="matched"``; the target ``T`` (C, C) float64 is ``extras["target_T"]`` (the

@@ -70,6 +70,14 @@ def _exact_selection(y: np.ndarray, eligible: np.ndarray, rate: float, num_class
 def symmetric(labels, rate, num_classes: int | None = None, seed: int = 0) -> NoiseResult:
     """Symmetric (uniform) noise: exactly ``round(rate * N)`` labels move to a uniformly drawn *other* class.
 
+    >>> import numpy as np
+    >>> y = np.repeat(np.arange(4), 50)
+    >>> r = symmetric(y, 0.25, seed=0)
+    >>> r.realised_rate, int(r.flipped.sum()), bool((r.noisy_labels[r.flipped] != y[r.flipped]).all())
+    (0.25, 50, True)
+    >>> r.transition_matrix.sum(1).round(12).tolist()
+    [1.0, 1.0, 1.0, 1.0]
+
     Parameters
     ----------
     labels : int array (N,)
