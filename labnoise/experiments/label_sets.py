@@ -1,8 +1,8 @@
-"""The PMD and CBN training label sets of chapters 03 and 04: one builder, so both chapters train on the same noise.
+"""The PMD and CBN training label sets of chapters 03 and 04: one builder, so both chapters train on the same noise. For example (``features`` and ``clean_labels`` of one dataset's training split)::
 
-    >>> sets = make_label_sets("digits", features, clean_labels, kinds=("pmd", "cbn"), rates=(0.35, 0.7), seed=0)
-    >>> sets.labels["cbn"]["0.35"]           # int64 noisy labels, rate keys as labnoise.grid.rate_key
-    >>> sets.sources["cbn"]["0.35"]          # where they came from (the paper's file, or generated here)
+    sets = make_label_sets("digits", features, clean_labels, kinds=("pmd", "cbn"), rates=(0.35, 0.7), seed=0)
+    sets.labels["cbn"]["0.35"]           # int64 noisy labels, rate keys as labnoise.grid.rate_key
+    sets.sources["cbn"]["0.35"]          # where they came from (the paper's file, or generated here)
 
 For CIFAR-10/100 the seed paper's released label files (Lim et al.; made by the authors from CLIP features) are
 the same noise as its Table I; they exist at rates 0.35 and 0.70. ``reference="auto"`` uses them when the data root
