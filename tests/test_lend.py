@@ -4,34 +4,96 @@ import pytest
 import torch
 
 from labnoise.methods import LEND, get_method
-from labnoise.methods.lend import LabelMonitor, affinity, dilute, dilute_labels, dilution_matrix
+from labnoise.methods.lend import LabelMonitor, affinity, dilute, dilute_labels, dilution_matrix, knn_indices
 from labnoise.models import MLP, FastCifarNet, resnet18
 from labnoise.train import TrainState, fit
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _toy(n, rate, seed, C=3):
+def _toy(n, rate, seed, C=3, spread=0.7):
     """C planted 2-D clusters on a circle of radius 3, ``rate`` symmetric noise."""
     rng = np.random.default_rng(seed)
     y = rng.integers(0, C, n)
     ang = 2 * np.pi * y / C
-    x = np.stack([3 * np.cos(ang), 3 * np.sin(ang)], 1) + rng.normal(size=(n, 2)) * 0.7
+    x = np.stack([3 * np.cos(ang), 3 * np.sin(ang)], 1) + rng.normal(size=(n, 2)) * spread
     yn = y.copy()
     f = rng.random(n) < rate
     yn[f] = (y[f] + rng.integers(1, C, f.sum())) % C
     return x.astype(np.float32), y, yn
 
 
+@pytest.mark.parametrize("rule", ["knn", "two_hop"])
+@pytest.mark.parametrize("steps", [1, 5])
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
-def test_dilution_raises_label_accuracy_on_planted_toy(seed):
-    x, y, yn = _toy(256, 0.4, seed)
+def test_dilution_raises_label_accuracy_where_neighbourhoods_are_pure(seed, steps, rule):
+    x, y, yn = _toy(256, 0.4, seed, C=4, spread=0.5)
+    # the premise, measured: the batch neighbourhoods are (almost) pure in the true classes
+    nb = knn_indices(torch.from_numpy(x), k=8).numpy()
+    assert (y[nb] == y[:, None]).mean() > 0.95
     given_err = (yn != y).mean()
-    diluted = dilute_labels(x, yn, 3, k=8, steps=5).argmax(1).numpy()
-    # separated clusters with a 60% correct majority each: dilution removes most of the wrong labels
+    diluted = dilute_labels(x, yn, 4, k=8, steps=steps, rule=rule).argmax(1).numpy()
+    # pure neighbourhoods whose given labels are 60% correct: every rule and length removes most wrong labels
+    # (one step of the kNN rule is an 8-neighbour weighted vote; further steps and the two-hop rule vote wider)
     assert (diluted != y).mean() < 0.5 * given_err
     # and zero steps is the identity (Z(0) = one-hot given labels)
-    assert (dilute_labels(x, yn, 3, steps=0).argmax(1).numpy() == yn).all()
+    assert (dilute_labels(x, yn, 4, steps=0, rule=rule).argmax(1).numpy() == yn).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_until_converged_is_one_label_per_connected_component(seed, rule="two_hop"):
+    # run to convergence, dilution is a vote over a whole connected component of the batch graph: on clusters
+    # that the kNN graph keeps apart every example ends with its cluster's plurality label (here the true
+    # class), and once the graph connects the clusters they merge onto one label -- the collapse
+    import scipy.sparse.csgraph as csg
+
+    x, y, yn = _toy(256, 0.3, seed, C=4, spread=0.2)
+    A = affinity(x, k=8)
+    n_comp, comp = csg.connected_components((A + A.T).numpy() > 0)
+    assert n_comp == 4
+    diluted = dilute_labels(x, yn, 4, k=8, steps=None, rule=rule, tol=1e-6, max_steps=20000).argmax(1).numpy()
+    for c in range(n_comp):  # one label per component (up to the few stragglers the tolerance leaves)
+        assert np.bincount(diluted[comp == c]).max() >= 0.95 * (comp == c).sum()
+    assert (diluted == y).mean() > 0.95
+    # merge two clusters (put cluster 1 on top of cluster 0): the merged component gets a single label
+    x2 = x.copy()
+    x2[y == 1] = x2[y == 1] @ np.array([[0, -1], [1, 0]], dtype=np.float32)  # rotate by -90 degrees onto cluster 0
+    d2 = dilute_labels(x2, yn, 4, k=8, steps=None, rule=rule, tol=1e-6, max_steps=20000).argmax(1).numpy()
+    merged = d2[(y == 0) | (y == 1)]
+    assert np.bincount(merged).max() >= 0.95 * merged.size
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dilution_cannot_help_where_neighbourhoods_are_impure(seed):
+    # the counterpart: the features carry no class structure (neighbour purity ~ 1/C), so the diluted labels are no
+    # more accurate than chance -- dilution needs the neighbourhoods, not just the majority of the labels
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(256, 2)).astype(np.float32)
+    y = rng.integers(0, 4, 256)
+    yn = np.where(rng.random(256) < 0.4, (y + rng.integers(1, 4, 256)) % 4, y)
+    nb = knn_indices(torch.from_numpy(x), k=8).numpy()
+    assert (y[nb] == y[:, None]).mean() < 0.4
+    diluted = dilute_labels(x, yn, 4, k=8, steps=5, rule="knn").argmax(1).numpy()
+    assert (diluted == y).mean() < (yn == y).mean()
+
+
+def test_knn_rule_is_w_restricted_to_the_neighbours_and_convergence_stops():
+    v = torch.randn(48, 6, generator=torch.Generator().manual_seed(3))
+    A = affinity(v, k=5)
+    W2, Wk = dilution_matrix(A, rule="two_hop"), dilution_matrix(A, rule="knn")
+    assert torch.equal(Wk, W2 * (A > 0))
+    assert torch.all((Wk > 0).sum(1) <= 5) and torch.all(Wk.diagonal() == 0)
+    assert ((W2 > 0).sum(1) > 5).any()  # two hops reach beyond the k neighbours
+    Z0 = torch.nn.functional.one_hot(torch.arange(48) % 3, 3).float()
+    Z, t = dilute(W2, Z0, alpha=0.99, steps=None, tol=1e-5, max_steps=5000, return_steps=True)
+    assert 1 <= t < 5000
+    Z1 = 0.99 * W2 @ Z + 0.01 * Z
+    norm = lambda z: z / z.sum(1, keepdim=True)  # noqa: E731
+    assert float((norm(Z1) - norm(Z)).abs().max()) < 1e-4  # a fixed point, up to the tolerance
+    _, t_cap = dilute(W2, Z0, steps=None, tol=1e-12, max_steps=3, return_steps=True)
+    assert t_cap == 3
+    with pytest.raises(ValueError, match="rule"):
+        dilution_matrix(A, rule="three_hop")
 
 
 def test_affinity_is_sparse_knn_without_self():
@@ -114,7 +176,7 @@ def test_selection_is_exactly_label_equals_diluted_argmax_and_loss_uses_given_la
 def test_momentum_store_follows_eq5():
     n, C = 20, 3
     labels = torch.arange(n) % C
-    m = LEND(k=3, beta=0.9)
+    m = LEND(k=3, beta=0.9, steps=5)
     st = _state(n, C, labels)
     m.setup(st)
     idx = torch.arange(n)
@@ -149,8 +211,11 @@ def test_lend_fit_feature_lane_beats_ce_and_monitors():
               clean_labels=y, model_kwargs={"hidden": (64,)})
     r = fit("mlp", x, yn, method="lend", hooks=[LabelMonitor()], **kw)
     h = r.history[-1]
-    for key in ("diluted_label_acc", "predicted_label_acc", "selection_precision", "selection_recall"):
+    for key in ("diluted_label_acc", "predicted_label_acc", "selection_precision", "selection_recall",
+                "neighbour_purity", "given_label_acc"):
         assert 0.0 <= h[key] <= 1.0
+    assert h["given_label_acc"] == pytest.approx((yn == y).mean())
+    assert 1 <= h["dilution_steps"] <= 500  # the default runs until converged, capped
     # selection is much cleaner than the 60%-correct given labels
     assert h["selection_precision"] > 0.8
     assert h["diluted_label_acc"] > (yn == y).mean() + 0.2
