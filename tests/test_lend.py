@@ -262,3 +262,66 @@ def test_label_monitor_precision_recall_match_a_direct_count():
     assert h["selection_precision"] == pytest.approx(counts["sel_clean"] / counts["sel"])
     assert h["selection_recall"] == pytest.approx(counts["sel_clean"] / counts["clean"])
     assert "diluted_label_acc" not in h and 0 <= h["predicted_label_acc"] <= 1
+
+
+# ------------------------------------------------------------------------------------ chapter 05's drivers
+def test_asymmetric_definitions_realise_their_stated_rates():
+    from labnoise.experiments.lend import make_label_sets, setting_title
+
+    clean = np.repeat(np.arange(10), 500)
+    pf = make_label_sets(clean, sym_rates=[], asym_rates=[0.4], asym_kind="pairflip", num_classes=10)
+    pr = make_label_sets(clean, sym_rates=[], asym_rates=[0.4], asym_kind="pairs", num_classes=10)
+    # Co-teaching's pair flipping: every class flips to the next at the rate, so the overall rate is the rate
+    assert pf[("asymmetric", 0.4)].realised_rate == pytest.approx(0.4, abs=1e-3)
+    assert (pf[("asymmetric", 0.4)].noisy_labels[clean == 9] != 9).mean() == pytest.approx(0.4, abs=1e-3)
+    # the CIFAR-10 pairs: 5 of 10 classes flip at the rate, so "40%" realises 20% overall
+    assert pr[("asymmetric", 0.4)].realised_rate == pytest.approx(0.2, abs=1e-3)
+    assert setting_title("asymmetric", 0.4, 0.2) == "asymmetric 40% (realised 20.0%)"
+    with pytest.raises(ValueError, match="asym_kind"):
+        make_label_sets(clean, sym_rates=[], asym_rates=[0.4], asym_kind="bogus", num_classes=10)
+
+
+def test_variant_names_round_trip():
+    from labnoise.experiments.lend import parse_variant, steps_arg, variant_name
+
+    assert variant_name("knn", 1) == "lend:knn:T1" and variant_name("two_hop", "converged") == "lend:two_hop:conv"
+    assert parse_variant("lend:two_hop:conv") == {"rule": "two_hop", "steps": None}
+    assert parse_variant("lend:knn:T5") == {"rule": "knn", "steps": 5} and parse_variant("lend") == {}
+    assert steps_arg("converged") is None and steps_arg(3) == 3
+    with pytest.raises(ValueError, match="converged"):
+        steps_arg("forever")
+
+
+def test_dilution_vs_steps_matches_a_direct_batch_computation():
+    from labnoise.experiments.lend import dilution_vs_steps
+
+    x, y, yn = _toy(512, 0.4, 0, C=4, spread=0.5)
+    out = dilution_vs_steps(x, yn, y, steps=[0, 1, 5], batch_size=256, seed=0)
+    assert out["n_examples"] == 512 and out["knn"]["acc"][0] == pytest.approx((yn == y).mean(), abs=1e-4)
+    assert out["given_acc"] == pytest.approx((yn == y).mean()) and out["neighbour_purity"] > 0.9
+    order = np.random.default_rng(0).permutation(512)
+    hits = sum(int((dilute_labels(x[b], yn[b], 4, steps=5, rule="two_hop").argmax(1).numpy() == y[b]).sum())
+               for b in (order[:256], order[256:]))
+    assert out["two_hop"]["acc"][2] == pytest.approx(hits / 512, abs=1e-4)
+    assert out["two_hop"]["mean_conv_steps"] >= 1
+
+
+def test_training_grid_records_purity_and_caches(tmp_path):
+    from labnoise.experiments.lend import make_label_sets, purity_table, run_training_grid, summarize
+
+    x, y, _ = _toy(400, 0.0, 0)
+    xt, yt, _ = _toy(200, 0.0, 1)
+    sets = make_label_sets(y, sym_rates=[0.4], asym_rates=[], num_classes=3, seed=0)
+    tk = dict(model="mlp", epochs=3, batch_size=100, lr=0.05, device="cpu", model_kwargs={"hidden": (16,)})
+    kw = dict(x_test=xt, y_test=yt, clean_labels=y, num_classes=3, train_kwargs=tk, ramp_epochs=1,
+              lend_kwargs={"k": 4, "steps": 1, "rule": "knn", "warmup_epochs": 1}, cache_dir=tmp_path)
+    h = run_training_grid(x, sets, ["ce", "lend", "lend:two_hop:conv"], [0], **kw)
+    assert len(list(tmp_path.glob("*.json"))) == 3
+    assert run_training_grid(x, sets, ["ce", "lend", "lend:two_hop:conv"], [0], **kw) == h  # from the cache
+    row = h[("lend", "symmetric", 0.4, 0)][-1]
+    assert 0 <= row["neighbour_purity"] <= 1 and row["given_label_acc"] == pytest.approx(0.6, abs=1e-6)
+    assert row["dilution_steps"] == 1 and h[("lend:two_hop:conv", "symmetric", 0.4, 0)][-1]["dilution_steps"] > 1
+    s = summarize(h, ["ce", "lend"], [("symmetric", 0.4)], [0], last_k=2)
+    assert s["final_acc"]["lend"]["symmetric"]["0.4"]["sd"] is None and len(s["claim"]) == 1
+    pt = purity_table(h, [("symmetric", 0.4)], [0], {("symmetric", 0.4): 0.4})
+    assert len(pt["symmetric"]["0.4"]["neighbour_purity"]) == 3

@@ -149,8 +149,9 @@ def snls_reading(metrics: dict) -> str:
                 a = acc.get(h, {}).get(kd, {}).get(r, {})
                 base = f" ({np.mean(a['plain']):.2f}% -> {np.mean(a['snls']):.2f}%)" if a else ""
                 verdict = "helps" if v > 0 else "does not help"
-                lines.append(f"* SNLS on {names.get(h, h)}, {kd.upper()} {r}: {v:+.2f} points{base}: it {verdict} "
-                             "in this run.")
+                note = " (our experiment: the paper pairs SNLS with LRA-Diffusion only)" if h == "ce" else ""
+                lines.append(f"* SNLS on {names.get(h, h)}{note}, {kd.upper()} {r}: {v:+.2f} points{base}: it "
+                             f"{verdict} in this run.")
     if "lra_diffusion" in metrics.get("snls_gain", {}):
         worst = {}
         for kd, g in metrics["snls_gain"]["lra_diffusion"].items():
