@@ -158,7 +158,7 @@ pd.DataFrame([{"noise": kd.upper(), "rate": r, "realised noise (%)": round(100 *
 # %%
 k_max = int(min(max([cfg.k, cfg.panel_k, cfg.lra_k, *cfg.k_sweep]), len(clean)))
 with run.timer("knn"):
-    nbr = snls.neighbor_indices(Xtr, k_max, device=cfg.device, progress=True)
+    nbr = snls.neighbor_indices(Xtr, k_max, device=cfg.device, progress=False)
 print(f"neighbour table {nbr.shape}")
 first_kind, first_rate = cfg.noise_kinds[0], f"{float(cfg.rates[0]):g}"  # the label sets' rate keys
 noisy0 = label_sets[first_kind][first_rate]
@@ -240,7 +240,7 @@ run.metrics["lra_inference"] = inference_name(cfg.lra_inference, cfg.lra_samples
 with run.timer("hosts"):
     out = experiments.compare_hosts(Xtr, label_sets, Xte, yte, hosts=cfg.hosts, seeds=cfg.seeds,
                                     k=min(cfg.k, k_max), alpha=cfg.alpha, neighbors=nbr, host_kwargs=host_kwargs,
-                                    device=cfg.device, precision=cfg.precision)
+                                    device=cfg.device, precision=cfg.precision, progress=False)
 run.metrics["accuracy"], run.metrics["snls_gain"] = out["acc"], out["gain"]
 viz_snls.gain_bars(out["acc"], title=f"{cfg.dataset} / {cfg.encoder}: test accuracy with and without SNLS")
 plt.show()

@@ -80,7 +80,7 @@ lend_k = None  # LEND: neighbours in the batch (paper: 8)
 lend_gamma = None  # LEND: affinity exponent (open; 3)
 lend_alpha = None  # LEND: dilution strength (paper: 0.99)
 lend_beta = None  # LEND: epoch momentum (paper: 0.9)
-lend_rule = None  # LEND: knn (Eq. 2) | two_hop (Eq. 3's W = D^-1/2 A^T A D^-1/2)
+lend_rule = None  # LEND: knn (Eq. 2, the k nearest neighbours) | two_hop (Eq. 3, W = D^-1/2 A^T A D^-1/2)
 lend_steps = None  # LEND: dilution steps T per batch, or "converged" (the paper's "until converge")
 lend_tol = None  # LEND: convergence tolerance (max change of the row-normalised Z) when converging
 lend_max_steps = None  # LEND: cap on the steps when converging
@@ -249,7 +249,8 @@ run.metrics["dilution_rule"] = {"main": {"name": default_variant, "rule": cfg.le
                                          "steps": cfg.lend_steps,
                                          "tol": cfg.lend_tol, "max_steps": cfg.lend_max_steps},
                                 "measured": rules.reset_index().to_dict("records")}
-rules.style.format("{:.1%}", subset=["diluted_label_acc", "test_last"]).format("{:.1f}", subset=["mean_steps"])
+display(rules.style.format("{:.1%}", subset=["diluted_label_acc", "test_last"]).format("{:.1f}", subset=["mean_steps"]))
+display(Markdown(X.rule_reading(rules, default_variant)))
 
 # %% [markdown]
 # ### The effect of `T`

@@ -239,7 +239,7 @@ def test_label_sweep_and_its_reading_state_what_the_sweep_shows():
     text = k_sweep_reading(sweep)
     assert "CBN 0.35" in text and "above the given labels at k = 100 only" in text
     assert "best 70.0% at k = 100" in text
-    assert "below the given labels at every k" in text and "above the given labels at every k" in text
+    assert "not above the given labels at any k" in text and "above the given labels at every k" in text
     # and label_sweep fills that structure from a neighbour table
     X, y = _overlapping_blobs(0)[:2]
     nbr = neighbor_indices(X, 30, device="cpu")

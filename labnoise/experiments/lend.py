@@ -20,7 +20,7 @@ from ..grid import rate_key, run_grid
 __all__ = ["ASYM_KINDS", "NAMES", "toy", "toy_dilution", "make_label_sets", "setting_title", "variant_name",
            "parse_variant", "steps_arg", "run_training_grid", "curve", "summarize", "purity_table", "rule_table",
            "dilution_vs_steps", "trained_embeddings", "steps_effect", "steps_reading", "selection_curves",
-           "batch_size_sweep", "train_settings", "reading"]
+           "batch_size_sweep", "train_settings", "rule_reading", "reading"]
 
 NAMES = {"ce": "Standard", "coteaching": "Co-teaching", "gce": "GCE", "jocor": "JoCoR", "sigua": "SIGUA",
          "lend": "LEND"}
@@ -162,9 +162,15 @@ def run_training_grid(x, label_sets: dict, methods, seeds, *, x_test, y_test, cl
 
 def curve(histories: dict, name: str, kind: str, rate: float, key: str, seeds) -> np.ndarray:
     """Per-epoch mean over ``seeds`` of ``key`` (NaN where a run has no value)."""
+    import warnings
+
     rows = [[h.get(key, np.nan) for h in histories[(name, kind, float(rate), s)]] for s in seeds
             if (name, kind, float(rate), s) in histories]
-    return np.nanmean(np.array(rows, dtype=float), axis=0) if rows else np.array([])
+    if not rows:
+        return np.array([])
+    with warnings.catch_warnings():  # an epoch without the value in any seed (e.g. the warm-up) stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(np.array(rows, dtype=float), axis=0)
 
 
 def _stat(a):
@@ -442,3 +448,26 @@ def train_settings(cfg) -> tuple[dict, dict]:
                        max_steps=cfg.lend_max_steps, warmup_epochs=cfg.lend_warmup,
                        store_warmup=cfg.lend_store_warmup)
     return train_kwargs, lend_kwargs
+
+
+def rule_reading(rules, main: str) -> str:
+    """Markdown from :func:`rule_table`: which (rule, steps) had the highest mean diluted-label accuracy and
+    the highest mean Last over the settings of this run, and whether that is the main grid's LEND (``main``,
+    a :func:`variant_name`)."""
+    if rules is None or len(rules) == 0:
+        return "* No LEND variant ran."
+    by = rules.groupby(level=["rule", "steps"])[["diluted_label_acc", "test_last"]].mean()
+    pv = parse_variant(main)
+    main_key = (pv["rule"], "converged" if pv["steps"] is None else f"T = {pv['steps']}")
+    lines = []
+    for col, what in (("diluted_label_acc", "diluted-label accuracy"), ("test_last", "test accuracy (Last)")):
+        best = by[col].idxmax()
+        lines.append(f"* Highest mean {what} over the {rules.index.get_level_values('setting').nunique()} settings: "
+                     f"{best[0]}, {best[1]} ({100 * by[col].max():.1f}%)"
+                     + ("" if best == main_key else f"; the main grid's {main_key[0]}, {main_key[1]}: "
+                        f"{100 * by.loc[main_key, col]:.1f}%" if main_key in by.index else "") + ".")
+    conv = [k for k in by.index if k[1] == "converged"]
+    if conv:
+        lines.append("* Until converged: " + "; ".join(
+            f"{k[0]} {100 * by.loc[k, 'diluted_label_acc']:.1f}% diluted-label accuracy" for k in conv) + ".")
+    return "\n".join(lines)

@@ -175,7 +175,7 @@ def k_sweep_reading(sweep: dict) -> str:
             best = int(np.argmax(acc))
             above = [kk for kk, a in zip(ks, acc) if a > given]
             if not above:
-                verdict = "below the given labels at every k"
+                verdict = "not above the given labels at any k"
             elif len(above) == len(ks):
                 verdict = "above the given labels at every k"
             else:
