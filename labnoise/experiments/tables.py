@@ -38,7 +38,9 @@ PAPER_TABLE_I = {
 }
 
 #: the CIFAR-100 rows transcribed in REFERENCE.md (Standard and LRA+SNLS). The paper's CIFAR-100 table has the
-#: same six methods; the other four rows are *not transcribed* here (see :data:`NOT_TRANSCRIBED`), not invented.
+#: same six methods; the other four rows are *not transcribed* here (see :data:`NOT_TRANSCRIBED`), not invented:
+#: a search of the stored sources available to this project found no copy of the paper's CIFAR-100 table, and the
+#: project's reference notes give only these two rows.
 PAPER_TABLE_I_CIFAR100 = {
     "ce": _pc(63.42, 46.17, 47.13, 17.48),
     "lra_snls": _pc(78.89, 58.80, 62.41, 15.13),
