@@ -325,3 +325,45 @@ def test_training_grid_records_purity_and_caches(tmp_path):
     assert s["final_acc"]["lend"]["symmetric"]["0.4"]["sd"] is None and len(s["claim"]) == 1
     pt = purity_table(h, [("symmetric", 0.4)], [0], {("symmetric", 0.4): 0.4})
     assert len(pt["symmetric"]["0.4"]["neighbour_purity"]) == 3
+
+
+def test_chapter_figures_and_tables_draw_headless(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from labnoise.experiments import lend as X
+    from labnoise.viz import lend as viz
+
+    x, y, _ = _toy(300, 0.0, 0)
+    xt, yt, _ = _toy(100, 0.0, 1)
+    sets = X.make_label_sets(y, sym_rates=[0.4], asym_rates=[], num_classes=3, seed=0)
+    settings = list(sets)
+    titles = {"symmetric_0.4": X.setting_title("symmetric", 0.4, 0.4)}
+    tk = dict(model="mlp", epochs=2, batch_size=100, lr=0.05, device="cpu", model_kwargs={"hidden": (8,)})
+    grid = dict(x_test=xt, y_test=yt, clean_labels=y, num_classes=3, train_kwargs=tk, ramp_epochs=1,
+                lend_kwargs={"k": 4, "warmup_epochs": 1}, cache_dir=None)
+    h = X.run_training_grid(x, sets, ["ce", "coteaching", "lend", "lend:two_hop:T1"], [0, 1], **grid)
+    methods = ["ce", "coteaching", "lend"]
+    summary = X.summarize(h, methods, settings, [0, 1], last_k=1)
+    table = viz.last_best_table(summary, settings, titles, methods, X.NAMES)
+    assert any("(2 seeds)" in c[1] for c in table.columns) and "±" in table.iloc[0, 0]
+    rules = X.rule_table(h, ["lend:knn:T1", "lend:two_hop:T1"], settings, 0, titles, last_k=1)
+    assert len(rules) == 2 and "Highest mean" in X.rule_reading(rules, "lend:knn:T1")
+    pur = X.purity_table(h, settings, [0, 1], {settings[0]: 0.4})
+    assert "Neighbour purity" in X.reading({"neighbour_purity": pur, "setting_titles": titles})
+    tx, ty, tyn = X.toy(60, 0.4, 0)
+    viz.toy_panels(tx, X.toy_dilution(tx, ty, tyn, [0, 1, 5]))
+    viz.curves_by_setting(summary["curves"], settings, titles, methods, X.NAMES, ylabel="test accuracy")
+    viz.purity_panels(pur, settings, titles)
+    eff = {"symmetric_0.4": {"2": X.dilution_vs_steps(x, sets[settings[0]].noisy_labels, y, steps=[0, 1, 2],
+                                                       batch_size=100)}}
+    viz.steps_panels(eff, titles)
+    assert "best T" in X.steps_reading(eff, titles)
+    viz.selection_panels(X.selection_curves(h, ["coteaching", "lend"], settings, [0, 1]), settings, titles,
+                         ["coteaching", "lend"], X.NAMES)
+    bs = X.batch_size_sweep(x, sets, settings[0], [50, 100, 400], seed=0, grid=grid, last_k=1)
+    assert list(bs.index) == [50, 100]  # 400 >= the training set: skipped
+    viz.batch_size_plot(bs, titles["symmetric_0.4"])
+    plt.close("all")
