@@ -84,8 +84,8 @@ lra_epochs = None  # epochs of LRA-Diffusion
 lra_k = None  # neighbours LRA-Diffusion samples its training label from (LRA-Diffusion paper: 10..50)
 lra_hidden = None  # width of LRA-Diffusion's denoiser
 lra_batch_size = None  # LRA-Diffusion mini-batch size
-lra_inference = None  # zero (public code: deterministic DDIM from y_T = 0) | sample (from Gaussian noise)
-lra_samples = None  # with lra_inference=sample: generated labels averaged per test image
+lra_inference = None  # zero (public code: deterministic DDIM started from a zero label) or sample (from Gaussian noise)
+lra_samples = None  # with lra_inference "sample": generated labels averaged per test image
 lra_avg_samples = None  # sample counts compared in the sampling cell, e.g. [1, 5, 10] ([] skips it)
 panel_k = None  # neighbours shown in the Fig. 6 analog
 browser = None  # build the interactive neighbour browser (ipywidgets)

@@ -82,7 +82,7 @@ lend_k = None  # LEND: neighbours in the batch (paper: 8)
 lend_gamma = None  # LEND: affinity exponent (open; 3)
 lend_alpha = None  # LEND: dilution strength (paper: 0.99)
 lend_beta = None  # LEND: epoch momentum (paper: 0.9)
-lend_rule = None  # LEND: knn (Eq. 2, the k nearest neighbours) | two_hop (Eq. 3, W = D^-1/2 A^T A D^-1/2)
+lend_rule = None  # LEND: knn (Eq. 2, the k nearest neighbours) or two_hop (Eq. 3, the full two-hop W)
 lend_steps = None  # LEND: dilution steps T per batch, or "converged" (the paper's "until converge")
 lend_tol = None  # LEND: convergence tolerance (max change of the row-normalised Z) when converging
 lend_max_steps = None  # LEND: cap on the steps when converging
