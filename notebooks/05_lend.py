@@ -48,7 +48,8 @@
 # divided by 10 at epoch 100, "Last" the mean of the last 10 epochs (the `full` profile does the same on a GPU).
 # The `offline` profile trains MLP heads on frozen EfficientNet-Lite0 features with a schedule of the same shape
 # scaled down (printed below: the learning rate divided by 10 at half the epochs, Last over the final epochs,
-# beta = 0.9 per epoch as in the paper), and `smoke` MLPs on the 8x8 digits' pixels. Symmetric noise moves
+# beta = 0.9 per epoch as in the paper, the momentum store started after the cross-entropy warm-up so that the
+# untrained network's dilutions do not enter it), and `smoke` MLPs on the 8x8 digits' pixels. Symmetric noise moves
 # exactly `rate * N` labels to a uniformly drawn **other** class. **Asymmetric noise**: LEND cites Co-teaching's
 # flipping, whose "pair flipping" moves every class to the next one at the rate (`asym_kind = "pairflip"`: the
 # overall rate equals the nominal one); the other common reading flips only the CIFAR-10 pairs
