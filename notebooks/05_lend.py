@@ -89,7 +89,8 @@ lend_tol = None  # LEND: convergence tolerance (max change of the row-normalised
 lend_max_steps = None  # LEND: cap on the steps when converging
 lend_warmup = None  # LEND: epochs of plain cross-entropy first (open)
 lend_store_warmup = None  # LEND: whether the momentum store also averages the warm-up epochs
-lend_variants = None  # [rule, steps] LEND variants trained on every setting (first seed), e.g. [["knn", "converged"]]
+lend_variants = None  # [rule, steps] LEND variants trained with the first seed, e.g. [["knn", "converged"]]
+variant_settings = None  # where the variants train: all (every setting) | ends (the first and the last setting)
 steps_sweep = None  # T values of the dilution-vs-T analysis
 steps_points = None  # training examples used by the dilution-vs-T analysis (None: all)
 ramp_epochs = None  # Co-teaching/JoCoR/SIGUA: epochs of the forget-rate ramp
@@ -176,8 +177,9 @@ pd.DataFrame({"setting": list(titles.values())})
 # final forget rate (the papers assume it known). A `LabelMonitor` hook records, per epoch and against the
 # clean labels (which no method reads): the selection's precision and recall, the accuracy of LEND's diluted
 # labels, of the model's predicted labels, and the **in-batch neighbour purity** of LEND's embedding. Beside the
-# main grid, the LEND variants (`lend_variants`: the other rule, converged or a few steps) run on every setting
-# with the first seed. Every run is cached (`labnoise.experiments.lend.run_training_grid`).
+# main grid, the LEND variants (`lend_variants`: the other rule, converged or a few steps) run with the first
+# seed on every setting or on the first and last (`variant_settings`). Every run is cached
+# (`labnoise.experiments.lend.run_training_grid`).
 
 # %%
 train_kwargs, lend_kwargs = X.train_settings(cfg)
@@ -189,7 +191,8 @@ grid = dict(x_test=x_te, y_test=y_test, clean_labels=clean, num_classes=C, train
             lend_kwargs=lend_kwargs, ramp_epochs=cfg.ramp_epochs, cache_dir=cache)
 with run.timer("train_grid"):
     histories = X.run_training_grid(x_tr, label_sets, cfg.methods, cfg.seeds, **grid)
-    histories.update(X.run_training_grid(x_tr, label_sets, variants, cfg.seeds[:1], **grid) if variants else {})
+    vsets = label_sets if cfg.variant_settings == "all" else {s: label_sets[s] for s in (settings[0], settings[-1])}
+    histories.update(X.run_training_grid(x_tr, vsets, variants, cfg.seeds[:1], **grid) if variants else {})
 print(f"{len(histories)} runs; LEND in the main grid: {default_variant}; variants: {variants}")
 
 # %%
@@ -242,9 +245,10 @@ if pur:
 # %% [markdown]
 # ## The two dilution rules, converged or a few steps
 #
-# Every LEND variant (first seed), on every setting: the accuracy of the diluted labels at the last epoch and the
-# test accuracy (Last). `knn` is Eq. 2 (the sum over the `k` nearest neighbours), `two_hop` Eq. 3's matrix form;
-# `conv` runs until converged (the mean number of steps it took is shown), `T1` one step.
+# Every LEND variant (first seed; settings as `variant_settings`): the accuracy of the diluted labels at the
+# last epoch and the test accuracy (Last). `knn` is Eq. 2 (the sum over the `k` nearest neighbours), `two_hop`
+# Eq. 3's matrix form; `converged` runs until converged (the mean number of steps it took is shown), `T = 1`
+# one step.
 
 # %%
 rules = X.rule_table(histories, [default_variant, *variants], settings, cfg.seeds[0], titles, last_k=cfg.last_k)
