@@ -126,7 +126,7 @@ from labnoise.viz import lend as viz
 cfg = profiles.from_parameters("05_lend", globals())
 run = results.Results("05_lend", cfg, path=results_path)
 print(f"profile {cfg.profile}: {cfg.dataset}, lane {cfg.lane}, model {cfg.model}, {cfg.epochs} epochs (lr/10 at "
-      f"{cfg.epochs // 2}, Last = mean of the last {cfg.last_k}), batch {cfg.batch_size}, seeds {cfg.seeds}")
+      f"{cfg.epochs // 2}, Last = mean of the last {cfg.last_k}), batch {cfg.batch_size}, seeds {", ".join(map(str, cfg.seeds))}")
 
 # %% [markdown]
 # ## Dilution step by step, on a 2-D toy
@@ -193,7 +193,7 @@ with run.timer("train_grid"):
     histories = X.run_training_grid(x_tr, label_sets, cfg.methods, cfg.seeds, **grid)
     vsets = label_sets if cfg.variant_settings == "all" else {s: label_sets[s] for s in (settings[0], settings[-1])}
     histories.update(X.run_training_grid(x_tr, vsets, variants, cfg.seeds[:1], **grid) if variants else {})
-print(f"{len(histories)} runs; LEND in the main grid: {default_variant}; variants: {variants}")
+print(f"{len(histories)} runs; LEND in the main grid: {default_variant}; variants: {', '.join(variants) or 'none'}")
 
 # %%
 summary = X.summarize(histories, cfg.methods, settings, cfg.seeds, last_k=cfg.last_k)
