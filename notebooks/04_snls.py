@@ -118,7 +118,7 @@ from labnoise.viz import snls as viz_snls
 cfg = profiles.from_parameters("04_snls", globals())
 run = results.Results("04_snls", cfg, path=results_path)
 print(f"profile {cfg.profile}: {cfg.dataset} + {cfg.encoder} features, k={cfg.k}, alpha={cfg.alpha}, "
-      f"training seeds {", ".join(map(str, cfg.seeds))}, data root from {data.describe_root(cfg.data_root)}")
+      f"training seeds {', '.join(map(str, cfg.seeds))}, data root from {data.describe_root(cfg.data_root)}")
 
 # %% tags=["remove-cell"]
 if cfg.threads:  # one thread avoids OpenMP spin contention on small shared CPUs
