@@ -126,7 +126,8 @@ from labnoise.viz import lend as viz
 cfg = profiles.from_parameters("05_lend", globals())
 run = results.Results("05_lend", cfg, path=results_path)
 print(f"profile {cfg.profile}: {cfg.dataset}, lane {cfg.lane}, model {cfg.model}, {cfg.epochs} epochs (lr/10 at "
-      f"{cfg.epochs // 2}, Last = mean of the last {cfg.last_k}), batch {cfg.batch_size}, seeds {', '.join(map(str, cfg.seeds))}")
+      f"{cfg.epochs // 2}, Last = mean of the last {cfg.last_k}), batch {cfg.batch_size}, "
+      f"seeds {', '.join(map(str, cfg.seeds))}")
 
 # %% [markdown]
 # ## Dilution step by step, on a 2-D toy
