@@ -129,6 +129,11 @@ print(f"profile {cfg.profile}: {cfg.dataset}, lane {cfg.lane}, model {cfg.model}
       f"{cfg.epochs // 2}, Last = mean of the last {cfg.last_k}), batch {cfg.batch_size}, "
       f"seeds {', '.join(map(str, cfg.seeds))}")
 
+# %% tags=["remove-cell"]
+if cfg.threads:  # one thread avoids OpenMP spin contention on small shared CPUs (the toy and T analyses too)
+    import torch
+    torch.set_num_threads(int(cfg.threads))
+
 # %% [markdown]
 # ## Dilution step by step, on a 2-D toy
 #
