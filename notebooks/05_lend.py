@@ -257,7 +257,7 @@ if pur:
 # one step.
 
 # %%
-rules = X.rule_table(histories, [default_variant, *variants], settings, cfg.seeds[0], titles, last_k=cfg.last_k)
+rules = X.rule_table(histories, [default_variant, *variants], list(vsets), cfg.seeds[0], titles, last_k=cfg.last_k)
 run.metrics["dilution_rule"] = {"main": {"name": default_variant, "rule": cfg.lend_rule,
                                          "steps": cfg.lend_steps,
                                          "tol": cfg.lend_tol, "max_steps": cfg.lend_max_steps},
