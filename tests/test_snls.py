@@ -225,3 +225,42 @@ def test_train_host_precision_is_one_setting(small):
         train_host("lra_diffusion", X, y, X, y, precision="fp32", lra={"precision": "bf16"}, device="cpu")
     with pytest.raises(ValueError, match="precision"):
         train_host("ce", X, y, X, y, precision="fp16", device="cpu")
+
+
+def test_label_sweep_and_its_reading_state_what_the_sweep_shows():
+    """The k-sweep sentence is generated from the sweep: a set whose soft labels beat the given labels only at
+    large k says so; one that never beats them says 'below the given labels at every k'."""
+    from labnoise.experiments.snls import k_sweep_reading, label_sweep
+
+    sweep = {"k": [1, 10, 100], "alpha_at": 0.3, "label_acc": {
+        "cbn": {"0.35": {"vs_k": [60.0, 62.0, 70.0], "given": 65.0},
+                "0.7": {"vs_k": [28.0, 25.0, 20.0], "given": 30.0}},
+        "pmd": {"0.35": {"vs_k": [66.0, 80.0, 82.0], "given": 65.0}}}}
+    text = k_sweep_reading(sweep)
+    assert "CBN 0.35" in text and "above the given labels at k = 100 only" in text
+    assert "best 70.0% at k = 100" in text
+    assert "not above the given labels at any k" in text and "above the given labels at every k" in text
+    # and label_sweep fills that structure from a neighbour table
+    X, y = _overlapping_blobs(0)[:2]
+    nbr = neighbor_indices(X, 30, device="cpu")
+    s = label_sweep(nbr, {"sym": {"0.4": y}}, y, [1, 10, 30, 300], [0.0, 0.3, 1.0], k=10, alpha=0.3)
+    assert s["k"] == [1, 10, 30] and s["k_at"] == 10 and s["alpha_at"] == 0.3
+    v = s["label_acc"]["sym"]["0.4"]
+    assert v["given"] == 100.0 and v["vs_alpha"][-1] == 100.0  # alpha = 1: the given labels themselves
+
+
+def test_model_sweep_runs_every_rate_and_alpha_one_is_plain_ce():
+    from labnoise._torch import torch_threads
+    from labnoise.experiments.snls import model_sweep, model_sweep_reading, train_host
+
+    X, noisy, Xte, yte = _overlapping_blobs(1)
+    nbr = neighbor_indices(X, 20, device="cpu")
+    sets = {"0.35": noisy, "0.7": noisy[::-1].copy()}
+    with torch_threads(1):
+        out = model_sweep(X, sets, Xte, yte, neighbors=nbr, ks=[5, 20], alphas=[0.3, 1.0], k=20, alpha=0.3,
+                          epochs=2, hidden=16, device="cpu")
+        plain = train_host("ce", X, noisy, Xte, yte, seed=0, epochs=2, hidden=16, device="cpu")
+    assert set(out) == {"0.35", "0.7"}
+    assert out["0.35"]["vs_alpha"][1] == pytest.approx(plain, abs=1e-3)
+    assert out["0.35"]["vs_k"][1] == out["0.35"]["vs_alpha"][0]  # (k=20, alpha=0.3) trained once, reused
+    assert "best alpha" in model_sweep_reading(out, "cbn")

@@ -38,7 +38,9 @@ PAPER_TABLE_I = {
 }
 
 #: the CIFAR-100 rows transcribed in REFERENCE.md (Standard and LRA+SNLS). The paper's CIFAR-100 table has the
-#: same six methods; the other four rows are *not transcribed* here (see :data:`NOT_TRANSCRIBED`), not invented.
+#: same six methods; the other four rows are *not transcribed* here (see :data:`NOT_TRANSCRIBED`), not invented:
+#: a search of the stored sources available to this project found no copy of the paper's CIFAR-100 table, and the
+#: project's reference notes give only these two rows.
 PAPER_TABLE_I_CIFAR100 = {
     "ce": _pc(63.42, 46.17, 47.13, 17.48),
     "lra_snls": _pc(78.89, 58.80, 62.41, 15.13),
@@ -149,8 +151,9 @@ def snls_reading(metrics: dict) -> str:
                 a = acc.get(h, {}).get(kd, {}).get(r, {})
                 base = f" ({np.mean(a['plain']):.2f}% -> {np.mean(a['snls']):.2f}%)" if a else ""
                 verdict = "helps" if v > 0 else "does not help"
-                lines.append(f"* SNLS on {names.get(h, h)}, {kd.upper()} {r}: {v:+.2f} points{base}: it {verdict} "
-                             "in this run.")
+                note = " (our experiment: the paper pairs SNLS with LRA-Diffusion only)" if h == "ce" else ""
+                lines.append(f"* SNLS on {names.get(h, h)}{note}, {kd.upper()} {r}: {v:+.2f} points{base}: it "
+                             f"{verdict} in this run.")
     if "lra_diffusion" in metrics.get("snls_gain", {}):
         worst = {}
         for kd, g in metrics["snls_gain"]["lra_diffusion"].items():

@@ -6,9 +6,10 @@ feature space,
     soft(i) = (1 - alpha) * freq_k(i) + alpha * onehot(y_i),
 
 where ``freq_k(i)`` is the normalised histogram of the neighbours' noisy labels and ``alpha`` the trust in the
-given label (``alpha = 0.3``). The formula, ``k = 100``, Euclidean distances on the un-normalised features and
-the example counting among its own ``k`` neighbours (``include_self=True``) come from the authors' public
-code: the paper states none of them.
+given label. The paper states ``k = 100`` (Sec. IV-B, Fig. 6 and the conclusion) and ``alpha = 0.30``
+(Sec. V), the defaults here. The exact form of the soft vector above, Euclidean distances on the un-normalised
+features and the example counting among its own ``k`` neighbours (``include_self=True``) come from the
+authors' public code.
 
 A *wide* neighbourhood matters under cluster-based noise (CBN), which relabels whole sub-clusters: with a small
 ``k`` every neighbour of a point in a mislabelled sub-cluster carries the same wrong label, while ``k = 100``
@@ -19,7 +20,8 @@ This module is the algorithm only; the chapter-level drivers (label sets, host c
 
 The targets are used (a) as soft cross-entropy targets (``labnoise.train.fit`` with an ``N x C`` ``y``) and
 (b) as the target of LRA-Diffusion, where the soft vector replaces the one-hot label sampled from the
-neighbours (:class:`labnoise.methods.lra_diffusion.LRADiffusion`).
+neighbours (:class:`labnoise.methods.lra_diffusion.LRADiffusion`). The paper pairs SNLS with LRA-Diffusion
+only; (a) is this project's experiment, not a claim of the paper.
 
     >>> soft = snls_targets(features, labels, k=100, alpha=0.3)     # doctest: +SKIP
     >>> soft.shape, soft.sum(1).round(6).min()                              # doctest: +SKIP

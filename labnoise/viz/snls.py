@@ -201,3 +201,34 @@ def neighbour_browser(images, neighbors, noisy_labels, clean_labels, classes, *,
     pick_wrong.on_click(pick)
     draw()
     return w.VBox([w.HBox([idx, pick_wrong]), w.HBox([k, a]), image])
+
+
+def label_sweep_figure(sweep: dict):
+    """Two panels from :func:`labnoise.experiments.snls.label_sweep`: soft-label accuracy against ``k`` (dashed:
+    the given labels) and against ``alpha``, one line per label set."""
+    plt = _plt()
+    acc = {f"{kd} {r}": v for kd, by in sweep["label_acc"].items() for r, v in by.items()}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    sweep_plot(sweep["k"], {n: v["vs_k"] for n, v in acc.items()}, logx=True, xlabel="k (neighbours)",
+               ylabel="argmax soft label = clean (%)", ax=axes[0],
+               title=f"soft-label accuracy vs k (alpha={sweep['alpha_at']})",
+               reference={n: v["given"] for n, v in acc.items()})
+    sweep_plot(sweep["alpha"], {n: v["vs_alpha"] for n, v in acc.items()}, xlabel="alpha (trust in the given label)",
+               ylabel="argmax soft label = clean (%)", ax=axes[1],
+               title=f"soft-label accuracy vs alpha (k={sweep['k_at']})")
+    fig.tight_layout()
+    return fig
+
+
+def model_sweep_figure(msweep: dict, kind: str):
+    """Two panels from :func:`labnoise.experiments.snls.model_sweep`: test accuracy of soft CE against ``k`` and
+    against ``alpha``, one line per rate."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    any_ = next(iter(msweep.values()))
+    sweep_plot(any_["k"], {f"{kind} {r}": v["vs_k"] for r, v in msweep.items()}, logx=True, xlabel="k",
+               ax=axes[0], ylabel="test accuracy (%)", title=f"soft CE on SNLS targets (alpha={any_['alpha_at']})")
+    sweep_plot(any_["alpha"], {f"{kind} {r}": v["vs_alpha"] for r, v in msweep.items()}, xlabel="alpha",
+               ax=axes[1], ylabel="test accuracy (%)", title=f"soft CE on SNLS targets (k={any_['k_at']})")
+    fig.tight_layout()
+    return fig
