@@ -53,10 +53,10 @@ CHAPTERS: dict[str, dict[str, dict]] = {
                "batch_size": 128, "matmul_dtype": "float32", "chunk_size": 40, "pca_dim": None,
                "tsne_points": 2000, "benchmark_examples": 1000, "torch_threads": 1, "checkpoint": False},
         offline={"m": 1000, "head_kind": "mlp", "hidden": 256, "epochs": 8, "lr": 0.01, "batch_size": 512,
-                 "matmul_dtype": "bfloat16", "chunk_size": 40, "pca_dim": 128, "tsne_points": 10000,
+                 "matmul_dtype": "auto", "chunk_size": 40, "pca_dim": 128, "tsne_points": 10000,
                  "benchmark_examples": 5000, "torch_threads": 1, "checkpoint": True},
         full={"m": 1500, "head_kind": "mlp", "hidden": 512, "epochs": 20, "lr": 0.01, "batch_size": 512,
-              "matmul_dtype": "bfloat16", "chunk_size": 100, "pca_dim": None, "tsne_points": 50000,
+              "matmul_dtype": "auto", "chunk_size": 100, "pca_dim": None, "tsne_points": 50000,
               "benchmark_examples": 5000, "torch_threads": None, "checkpoint": True}),
     # ---- 02_cluster_based_noise ------------------------------------------------------------------------------
     "02_cluster_based_noise": _per_profile(

@@ -60,12 +60,13 @@ def precision(parameters: dict | None = None) -> dict:
     what ``"auto"`` resolves to on this machine's device, beside the CPU's bf16/AMX flags
     (:func:`labnoise._torch.cpu_flags`). A timing or a result means little without them."""
     params = parameters or {}
-    out = {"requested": params.get("precision")}
+    # chapter 01 names its heads' matrix-product precision matmul_dtype
+    out = {"requested": params.get("precision", params.get("matmul_dtype"))}
     try:
         from ._torch import cpu_flags, resolve_device, resolve_precision
 
         dev = resolve_device(params.get("device", "auto") or "auto")
-        req = params.get("precision")
+        req = {"float32": "fp32", "bfloat16": "bf16"}.get(out["requested"], out["requested"])
         out["device"] = str(dev)
         out["auto_resolves_to"] = resolve_precision("auto", dev)
         # None: each method keeps its own default, which this record cannot know

@@ -108,3 +108,17 @@ def test_no_profile_forces_bf16():
     for chapter, per in profiles.CHAPTERS.items():
         for name, cfg in per.items():
             assert cfg.get("precision") in (None, "auto", "fp32"), (chapter, name, cfg.get("precision"))
+            assert cfg.get("matmul_dtype") in (None, "auto", "float32"), (chapter, name, cfg.get("matmul_dtype"))
+
+
+def test_memorization_heads_resolve_auto_like_the_rest(monkeypatch):
+    import numpy as np
+
+    from labnoise import memorization as M
+
+    x = np.random.default_rng(0).normal(size=(60, 8)).astype(np.float32)
+    y = np.arange(60) % 3
+    cfg = M.HeadConfig(kind="linear", epochs=1, batch_size=20, matmul_dtype="auto")
+    for native, dt in ((False, "float32"), (True, "bfloat16")):
+        monkeypatch.setattr(_torch, "cpu_has_bf16", lambda n=native: n)
+        assert M.HeadTrainer(x, y, config=cfg, device="cpu").config.matmul_dtype == dt
