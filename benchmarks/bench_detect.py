@@ -184,7 +184,7 @@ def main(argv=None):
     opts = {"dynacor": {**ep, **prec, **({"encoder_epochs": 5, "encoder_lr": 1e-3} if args.quick else {})},
             "avg_encoder": {**ep, **prec}, "aum": {**ep, **prec},
             "confident": {"epochs": 3 if args.quick else 10, "hidden": (512,), **prec},
-            "simifeat": {"device": args.device}, "cores": {"epochs": 6 if args.quick else 9, **prec}}
+            "simifeat": {**prec}, "cores": {"epochs": 6 if args.quick else 9, **prec}}
     rows, results_ = [], {}
     for m in args.methods or list(METHODS):
         o = dict(opts[m])

@@ -413,8 +413,9 @@ def _self_join_bf16(X, xsq, k, metric, include_self, block, progress, margin=Non
     non-candidate scored no lower than the largest candidate score ``a``, and the certificate of
     :func:`_knn_bf16` applies unchanged (with the |x_i|^2 term added to the accumulation bound and the hi/lo
     split error). The point itself is excluded from the screen and put first afterwards when ``include_self``.
-    Half the matmul work of :func:`_knn_bf16` (twice the top-k work). When most rows of the first block fail
-    the certificate, the rest is computed with :func:`_self_join_fp32`.
+    Half the matmul work of :func:`_knn_bf16`. A failed row is recomputed against all points in fp32 (twice
+    its share of a symmetric fp32 join), so when more than a quarter of the first block's rows fail, the whole
+    join is computed with :func:`_self_join_fp32` instead.
 
     Returns ``(distances, indices, n_fallback)`` as torch tensors.
     """
@@ -513,7 +514,7 @@ def _self_join_bf16(X, xsq, k, metric, include_self, block, progress, margin=Non
                 bar.update(1)
         bad = finish_rows(a0, ae)          # block a's candidates are final: no later pair touches its rows
         bad_rows.append(bad)
-        if ai == 0 and bad.numel() > 0.5 * (ae - a0):
+        if ai == 0 and bad.numel() > 0.25 * (ae - a0):
             # distances too concentrated for the pre-screen to pay off: the symmetric fp32 self-join
             if bar is not None:
                 bar.close()
