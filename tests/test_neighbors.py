@@ -124,13 +124,14 @@ def test_bf16_queries_match_sklearn_and_report_fallbacks(metric):
 
 @pytest.mark.parametrize("metric", ["euclidean", "cosine"])
 @pytest.mark.parametrize("include_self", [True, False])
-def test_symmetric_bf16_self_join_is_the_brute_force_answer(metric, include_self):
+def test_symmetric_bf16_self_join_is_the_brute_force_answer(metric, include_self, monkeypatch):
     """The bf16 self-join (symmetric block pairs, running top-k, certificate, fp32 fallback) over many blocks
     returns sklearn's float64 brute-force neighbours up to float32 ties, and says how many rows it recomputed
     in fp32 (here most rows are certified, so the bf16 path is what is tested)."""
     from labnoise import neighbors
 
     x = _clustered(3000, 16, seed=4) - 50.0   # the offset would make every cosine ~1: nothing to certify
+    monkeypatch.setattr(neighbors, "_MARGIN_MIN_SELF", 32)   # what this dense toy needs to certify most rows
     nn = NearestNeighbors(n_neighbors=12, algorithm="brute", metric=metric).fit(x.astype(np.float64))
     d_ref, i_ref = nn.kneighbors(x) if include_self else nn.kneighbors(n_neighbors=12)
     d, i = knn(x, 12, include_self=include_self, metric=metric, precision="bf16", device="cpu", chunk_size=256)
