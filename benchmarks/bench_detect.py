@@ -90,7 +90,7 @@ def reference_rows(x, K, args, *, simifeat_k=10, steps=40):
             ("simifeat graph (one view): labnoise.neighbors bf16 (certified)", s16, c16,
              {"precision": "bf16", "fallback_rows": fb, "same_sets_as_fp32": same(i16, i32)}),
             ("simifeat graph (one view): scikit-learn brute force", ssk, csk,
-             {"precision": "fp64", "same_sets_as_fp32": same(isk, i32)})):
+             {"precision": "fp32 (sklearn, float32 input)", "same_sets_as_fp32": same(isk, i32)})):
         rows.append({"name": name, "seconds": sec, "cpu_seconds": cpu, "reference": True, "k": k, **extra})
         print(f"{name:64s} {sec:8.2f} s wall {cpu:8.2f} s cpu", flush=True)
 
