@@ -18,7 +18,9 @@ settings do. The flipped view is the cached Lite0 features of the flipped images
 
 Writes ``_build/bench/bench_detect.json`` as ``{"machine": {...}, "data": {...}, "rows": [{"name", "seconds",
 ...}]}``: one row per detector (wall ``seconds``, this process's ``cpu_seconds``, ``f1``) and one per stage
-(``"dynacor: dynamics"``, ... wall seconds). Timings on a shared CPU are noisy: compare rows of the same run
+(``"dynacor: dynamics"``, ... wall seconds), plus the ``reference`` rows (:func:`reference_rows`): the
+naive or reference way of the same work in the same run. The machine block records the precision and the CPU's
+bf16/AMX flags. Timings on a shared CPU are noisy: compare rows of the same run
 only; with one thread on a crowded machine, ``cpu_seconds`` is close to what one free core would take.
 """
 from __future__ import annotations
@@ -52,6 +54,93 @@ def _lite0(n, root=None):
     if xf is None:
         xf = (x + 0.1 * np.random.default_rng(1).standard_normal(x.shape)).astype(np.float32)
     return x, xf[:n], clean, 10, view
+
+
+def _timed(fn):
+    t, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, round(time.perf_counter() - t, 3), round(time.process_time() - c, 3)
+
+
+def reference_rows(x, K, args, *, simifeat_k=10, steps=40):
+    """The naive or reference way to do what the detectors do, timed in the same run (rows marked
+    ``reference``): one SimiFeat view's neighbour graph (cosine, k) from scikit-learn's brute force, from
+    labnoise.neighbors in fp32 (the default) and with the symmetric bf16 self-join (certified against fp32),
+    with how many rows agree; and Confident Learning's K fold MLPs stepped one at a time (what the library
+    does) vs as one batched model (a bmm prototype of the same steps) -- ``steps`` SGD steps each."""
+    import torch
+    from sklearn.neighbors import NearestNeighbors
+
+    from labnoise import neighbors
+
+    rows = []
+    k = int(simifeat_k)
+    (_, i32), s32, c32 = _timed(lambda: neighbors.knn(x, k, include_self=False, metric="cosine", device="cpu",
+                                                      precision="fp32"))
+    (_, i16), s16, c16 = _timed(lambda: neighbors.knn(x, k, include_self=False, metric="cosine", device="cpu",
+                                                      precision="bf16"))
+    fb = neighbors.LAST_RUN.get("fallback_rows")
+    nn = NearestNeighbors(n_neighbors=k, algorithm="brute", metric="cosine", n_jobs=args.threads)
+    (_, isk), ssk, csk = _timed(lambda: nn.fit(x).kneighbors())
+
+    def same(a, b):
+        return round(float(np.mean([set(p) == set(q) for p, q in zip(a, b)])), 5)
+    for name, sec, cpu, extra in (
+            ("simifeat graph (one view): labnoise.neighbors fp32", s32, c32, {"precision": "fp32"}),
+            ("simifeat graph (one view): labnoise.neighbors bf16 (certified)", s16, c16,
+             {"precision": "bf16", "fallback_rows": fb, "same_sets_as_fp32": same(i16, i32)}),
+            ("simifeat graph (one view): scikit-learn brute force", ssk, csk,
+             {"precision": "fp32 (sklearn, float32 input)", "same_sets_as_fp32": same(isk, i32)})):
+        rows.append({"name": name, "seconds": sec, "cpu_seconds": cpu, "reference": True, "k": k, **extra})
+        print(f"{name:64s} {sec:8.2f} s wall {cpu:8.2f} s cpu", flush=True)
+
+    # Confident Learning's fold models: one at a time vs one batched model, same shapes and steps
+    import torch.nn.functional as F
+
+    from labnoise._torch import autocast, resolve_precision
+    prec = resolve_precision(args.precision, torch.device("cpu"))
+    folds, B, H = 5, 128, 512
+    X = torch.as_tensor(x)
+    n, d = X.shape
+    g = torch.Generator().manual_seed(0)
+    idx = torch.randint(0, n, (steps, folds, B), generator=g)
+    Y = torch.randint(0, K, (steps, folds, B), generator=g)
+
+    def one_at_a_time():
+        ms = [torch.nn.Sequential(torch.nn.Linear(d, H), torch.nn.ReLU(), torch.nn.Linear(H, K))
+              for _ in range(folds)]
+        opts = [torch.optim.SGD(m.parameters(), lr=0.02, momentum=0.9, weight_decay=5e-4) for m in ms]
+        for s in range(steps):
+            for f, (m, o) in enumerate(zip(ms, opts)):
+                with autocast("cpu", prec):
+                    lo = m(X[idx[s, f]])
+                loss = F.cross_entropy(lo.float(), Y[s, f])
+                o.zero_grad()
+                loss.backward()
+                o.step()
+
+    def batched():
+        W1 = (0.02 * torch.randn(folds, d, H)).requires_grad_()
+        b1 = torch.zeros(folds, 1, H, requires_grad=True)
+        W2 = (0.02 * torch.randn(folds, H, K)).requires_grad_()
+        b2 = torch.zeros(folds, 1, K, requires_grad=True)
+        o = torch.optim.SGD([W1, b1, W2, b2], lr=0.02, momentum=0.9, weight_decay=5e-4)
+        for s in range(steps):
+            with autocast("cpu", prec):
+                z = torch.relu(torch.baddbmm(b1, X[idx[s]], W1))
+                lo = torch.baddbmm(b2, z, W2)
+            loss = F.cross_entropy(lo.float().reshape(-1, K), Y[s].reshape(-1)) * folds
+            o.zero_grad()
+            loss.backward()
+            o.step()
+    _, s1, c1 = _timed(one_at_a_time)
+    _, s2, c2 = _timed(batched)
+    for name, sec, cpu in (("confident: 5 fold MLPs one at a time (the library), per step", s1, c1),
+                           ("confident: 5 fold MLPs as one batched model (bmm prototype), per step", s2, c2)):
+        rows.append({"name": name, "seconds": round(sec / steps, 5), "cpu_seconds": round(cpu / steps, 5),
+                     "reference": True, "steps_timed": steps, "precision": prec, "hidden": H, "batch": B})
+        print(f"{name:64s} {sec / steps * 1e3:8.2f} ms/step", flush=True)
+    return rows
 
 
 def main(argv=None):
@@ -95,7 +184,7 @@ def main(argv=None):
     opts = {"dynacor": {**ep, **prec, **({"encoder_epochs": 5, "encoder_lr": 1e-3} if args.quick else {})},
             "avg_encoder": {**ep, **prec}, "aum": {**ep, **prec},
             "confident": {"epochs": 3 if args.quick else 10, "hidden": (512,), **prec},
-            "simifeat": {"device": args.device}, "cores": {"epochs": 6 if args.quick else 9, **prec}}
+            "simifeat": {**prec}, "cores": {"epochs": 6 if args.quick else 9, **prec}}
     rows, results_ = [], {}
     for m in args.methods or list(METHODS):
         o = dict(opts[m])
@@ -121,13 +210,21 @@ def main(argv=None):
             rows.append({"name": "simifeat (2nd label set, cached graphs)", "seconds": round(sec, 3),
                          "cpu_seconds": round(cpu, 3), "f1": round(f1_noisy(r2.is_noisy, y2, clean), 4)})
             print(f"{'simifeat (2nd label set)':28s} {sec:8.2f} s wall {cpu:8.2f} s cpu", flush=True)
-    main_rows = [r for r in rows if ":" not in r["name"] and "2nd" not in r["name"]]
+    rows += reference_rows(x, K, args, simifeat_k=opts["simifeat"].get("k", 10))
+    main_rows = [r for r in rows if ":" not in r["name"] and "2nd" not in r["name"] and not r.get("reference")]
     total = sum(r["seconds"] for r in main_rows)
     total_cpu = sum(r["cpu_seconds"] for r in main_rows)
     rows.append({"name": "total (one setting-seed)", "seconds": round(total, 3), "cpu_seconds": round(total_cpu, 3)})
     print(f"{'total (one setting-seed)':28s} {total:8.2f} s wall {total_cpu:8.2f} s cpu", flush=True)
+    from labnoise._torch import cpu_flags
     out = {"machine": {**results.machine(), "torch_threads": torch.get_num_threads(), "device": args.device,
-                       "precision": resolve_precision(args.precision, torch.device(args.device))},
+                       "precision": resolve_precision(args.precision, torch.device(args.device)),
+                       "precision_requested": args.precision, "cpu_flags": cpu_flags(),
+                       "load_avg_1min_end": round(__import__("os").getloadavg()[0], 2)},
+           "reference_note": ("rows with reference=true time the same work done the naive or reference way, in "
+                              "the same run: a SimiFeat view's graph from scikit-learn vs labnoise.neighbors, "
+                              "its symmetric bf16 self-join, and Confident Learning's fold models stepped one at "
+                              "a time vs as one batched (bmm) model"),
            "data": {"n": int(x.shape[0]), "dim": int(x.shape[1]), "classes": K,
                     "noise": f"symmetric {args.rate} (SimiFeat's 2nd set: pair flip 0.3)", "features": kind,
                     "flipped_view": view, "quick": args.quick},

@@ -67,12 +67,15 @@ def run_one(x, what, k, methods, threads):
         extra = {}
         if m in ("labnoise", "labnoise-bf16"):
             res[m] = neighbors.knn(x, k, precision="fp32" if m == "labnoise" else "bf16", device="cpu")
+            extra["precision"] = neighbors.LAST_RUN.get("precision")
             if m == "labnoise-bf16":
                 extra["fallback_rows"] = neighbors.LAST_RUN.get("fallback_rows")
+                extra["symmetric"] = bool(neighbors.LAST_RUN.get("symmetric"))
         elif m == "sklearn":
             from sklearn.neighbors import NearestNeighbors
             nn = NearestNeighbors(n_neighbors=k, algorithm="brute", n_jobs=threads).fit(x)
             res[m] = nn.kneighbors(x)
+            extra["precision"] = "fp32 (sklearn brute force)"
         elif m == "faiss":
             try:
                 import faiss
@@ -85,8 +88,10 @@ def run_one(x, what, k, methods, threads):
             index.add(x)
             d2, i = index.search(x, k)
             res[m] = (np.sqrt(np.maximum(d2, 0)), i.astype(np.int64))
+            extra["precision"] = "fp32"
         sec = time.perf_counter() - t
-        rows.append({"name": m, "data": what, "n": n, "dim": d, "k": k, "seconds": round(sec, 3), **extra})
+        rows.append({"name": m, "data": what, "n": n, "dim": d, "k": k, "seconds": round(sec, 3), **extra,
+                     "load_avg_1min_after": round(os.getloadavg()[0], 2)})
         print(f"  {m:<14} {sec:8.2f} s", flush=True)
     ref = "sklearn" if "sklearn" in res else next(iter(res))
     for r in rows:
@@ -148,11 +153,29 @@ def main():
     bad = [r for r in rows if r["rows_identical_up_to_ties"] < 1.0]
     gf = matmul_gflops()
     print(f"matmul GFLOP/s on this machine: {gf}")
-    # issue 12's target: the 50k x 1280, k = 100 self-join in at most 10 s (judged by report.py from the rows)
+    from labnoise._torch import cpu_flags
+    flags = cpu_flags()
+    print(f"CPU flags: {flags}")
+    # the matmul limit: a symmetric self-join needs n^2 d multiply-adds (half the n x n matrix, 2 flops each)
+    limit = {}
+    for r in rows:
+        if r["name"] in ("labnoise", "labnoise-bf16"):
+            flop = float(r["n"]) ** 2 * r["dim"]
+            best = max(gf.values())
+            r["matmul_limit_s"] = round(flop / (best * 1e9), 2)
+            r["seconds_over_matmul_limit"] = round(r["seconds"] / r["matmul_limit_s"], 2)
+            limit[r["name"] + " / " + r["data"]] = r["seconds_over_matmul_limit"]
+    # issue 23's target: the 50k x 1280, k = 100 self-join in at most 5 s on 2 cores (it assumes AMX; judged
+    # by report.py from the rows); matmul_limit_s says what this machine's own matmul rate allows
     targets = [{"what": "exact kNN self-join, 50k x 1280, k = 100", "row": {"name": name, "n": 50000, "k": 100},
-                "max_seconds": 10.0} for name in ("labnoise", "labnoise-bf16")]
+                "max_seconds": 5.0} for name in ("labnoise", "labnoise-bf16")]
     write_json(args.name, rows, title="Exact kNN self-join", compare=True, quick=bool(args.quick), skipped=missing,
-               all_agree=not bad, **{"matmul_GFLOP/s_same_run": gf}, targets=targets)
+               all_agree=not bad, **{"matmul_GFLOP/s_same_run": gf}, targets=targets, cpu_flags=flags,
+               precision_note=("labnoise runs fp32 (its default, 'auto') and bf16 (opt-in: a bf16 pre-screen "
+                               "certified per row against the fp32 answer); faiss fp32, sklearn fp64"),
+               matmul_limit_note=("matmul_limit_s = n^2 d flops (the symmetric self-join's half of the n x n "
+                                  "products) at the faster of the fp32/bf16 matmul rates of the same run"),
+               seconds_over_matmul_limit=limit)
     print("\n| data | method | seconds | vs sklearn | same neighbours (up to ties) |\n|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['data']} | {r['name']} | {r['seconds']:.2f} | {r['speedup_vs_sklearn']}x | "

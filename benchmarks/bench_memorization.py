@@ -81,7 +81,8 @@ def main():
     ap.add_argument("--dtypes", nargs="+", default=["bfloat16", "float32"], help="matmul dtypes to time")
     ap.add_argument("--runs", type=int, default=0, help="runs one at a time (torch.nn + autograd; 0: skip)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core box)")
-    ap.add_argument("--target-m", type=int, default=1000, help="heads per label set to extrapolate to")
+    ap.add_argument("--target-m", type=int, default=1500,
+                    help="heads per label set to extrapolate to (the paper's 1,500 runs)")
     ap.add_argument("--target-epochs", type=int, default=8, help="epochs per head to extrapolate to (offline: 8)")
     ap.add_argument("--label-sets", type=int, default=2, help="label sets per chapter run (human + synthetic)")
     ap.add_argument("--seed", type=int, default=0)
@@ -150,7 +151,13 @@ def main():
           "are extrapolated from this short run (estimates, not measurements): from wall time, and from this "
           "process's CPU time (what the work costs on a core of its own, with one torch thread). On a shared, "
           "busy machine compare ratios within one run, not across runs.")
-    write_json("bench_memorization", rows, settings=vars(args), data=what)
+    from labnoise._torch import cpu_flags, resolve_precision
+    auto = "bfloat16" if resolve_precision("auto", torch.device("cpu")) == "bf16" else "float32"
+    print(f"CPU flags: {cpu_flags()}; matmul_dtype='auto' resolves to {auto} here")
+    write_json("bench_memorization", rows, settings=vars(args), data=what, cpu_flags=cpu_flags(),
+               matmul_dtype_auto=auto,
+               precision_note="each row's matmul_dtype is the heads' matrix-product precision (weights and "
+                              "optimiser state stay float32); the offline profile uses 'auto' = matmul_dtype_auto")
 
 
 if __name__ == "__main__":

@@ -118,6 +118,36 @@ def with_precision(kwargs: dict | None, precision: str | None, *, name: str) -> 
     return kw
 
 
+_BF16_FLAGS = ("avx512_bf16", "amx_bf16", "amx_tile", "avx512f", "avx2")
+
+
+def _cpuinfo_flags() -> set[str] | None:
+    """The ``flags`` of ``/proc/cpuinfo`` (None where there is no such file: not Linux)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def cpu_flags() -> dict:
+    """What a timing or a result depends on: the CPU's bf16/AMX-related flags (None where unknown), whether
+    oneDNN reports bf16 support, and :func:`cpu_has_bf16` (what ``precision="auto"`` follows on a CPU)."""
+    flags = _cpuinfo_flags()
+    out = {f: (None if flags is None else f in flags) for f in _BF16_FLAGS}
+    try:
+        import torch
+
+        out["onednn_bf16"] = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception:  # pragma: no cover - builds without oneDNN
+        out["onednn_bf16"] = False
+    out["native_bf16"] = cpu_has_bf16()
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def cpu_has_bf16() -> bool:
     """Whether this CPU has native bf16 matrix units (AVX512-BF16 / AMX) that oneDNN uses."""
@@ -128,9 +158,8 @@ def cpu_has_bf16() -> bool:
             return False
     except Exception:  # pragma: no cover - builds without oneDNN
         return False
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:  # not Linux: trust oneDNN
+    flags = _cpuinfo_flags()
+    if flags is None:  # not Linux: trust oneDNN
         return True
     return "avx512_bf16" in flags or "amx_bf16" in flags
 

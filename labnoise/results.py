@@ -1,5 +1,5 @@
 """Machine-readable chapter results: ``results.json`` with keys
-``chapter, profile, parameters, metrics, timings_s, peak_memory_mb, commit, machine, versions``
+``chapter, profile, parameters, metrics, timings_s, peak_memory_mb, commit, machine, precision, versions``
 (``timings_s["total"]`` is the chapter's wall time from the moment :class:`Results` was created).
 
     run = Results("02_cluster_based_noise", cfg, path=results_path)
@@ -52,6 +52,29 @@ def machine() -> dict:
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
         out["accelerator"] = torch.cuda.get_device_name(0)
+    return out
+
+
+def precision(parameters: dict | None = None) -> dict:
+    """The compute precision a run asked for (``parameters["precision"]``; None: each method's default) and
+    what ``"auto"`` resolves to on this machine's device, beside the CPU's bf16/AMX flags
+    (:func:`labnoise._torch.cpu_flags`). A timing or a result means little without them."""
+    params = parameters or {}
+    # chapter 01 names its heads' matrix-product precision matmul_dtype
+    out = {"requested": params.get("precision", params.get("matmul_dtype"))}
+    try:
+        from ._torch import cpu_flags, resolve_device, resolve_precision
+
+        dev = resolve_device(params.get("device", "auto") or "auto")
+        req = {"float32": "fp32", "bfloat16": "bf16"}.get(out["requested"], out["requested"])
+        out["device"] = str(dev)
+        out["auto_resolves_to"] = resolve_precision("auto", dev)
+        # None: each method keeps its own default, which this record cannot know
+        out["resolved"] = (None if req is None
+                           else resolve_precision(req, dev, allowed=("auto", "fp32", "bf16", "fp16")))
+        out["cpu_flags"] = cpu_flags()
+    except Exception as err:  # pragma: no cover - torch missing or an unknown device string
+        out["error"] = f"{type(err).__name__}: {err}"
     return out
 
 
@@ -129,7 +152,8 @@ class Results:
         timings["total"] = round(time.perf_counter() - self._t0, 3)
         return {"chapter": self.chapter, "profile": self.profile, "parameters": self.parameters,
                 "metrics": self.metrics, "timings_s": timings, "peak_memory_mb": peak_memory_mb(),
-                "commit": commit(), "machine": machine(), "versions": versions()}
+                "commit": commit(), "machine": machine(), "precision": precision(self.parameters),
+                "versions": versions()}
 
     def save(self) -> None:
         """Write results.json atomically. Prints only the file name (pages never show builder paths); the

@@ -270,3 +270,25 @@ def test_analysis_sentences_follow_the_metrics():
     m["avg_f1"]["dynacor"] = 0.8
     assert "claim holds" in analysis(m)[0]
     assert analysis({"f1": {"aum": {}}, "avg_f1": {"aum": 0.5}}) == []
+
+
+def test_simifeat_certified_bf16_graphs_give_the_fp32_flags(one_thread, monkeypatch):
+    """SimiFeat's neighbour search in the certified bf16 self-join (what ``precision="auto"`` picks on a CPU
+    with native bf16) finds the fp32 graphs, so the flags and scores are the fp32 ones; the settings say which
+    precision ran, and ``"auto"`` follows the CPU."""
+    from labnoise import _torch, neighbors
+    from labnoise.detect.simifeat import _knn_precision, clear_cache
+
+    x, fl, y, clean = blobs(n=4200, d=12, seed=11)
+    clear_cache()
+    r32 = find_noisy(y, x, method="simifeat", seed=0, flipped_features=fl, precision="fp32")
+    r16 = find_noisy(y, x, method="simifeat", seed=0, flipped_features=fl, precision="bf16")
+    assert neighbors.LAST_RUN["symmetric"] and neighbors.LAST_RUN["fallback_rows"] < 4200  # the bf16 path ran
+    assert r32.settings["precision"] == "fp32" and r16.settings["precision"] == "bf16"
+    np.testing.assert_array_equal(r16.is_noisy, r32.is_noisy)
+    np.testing.assert_allclose(r16.score, r32.score)
+    clear_cache()
+    monkeypatch.setattr(_torch, "cpu_has_bf16", lambda: False)
+    assert _knn_precision("auto", "cpu") == "fp32"
+    monkeypatch.setattr(_torch, "cpu_has_bf16", lambda: True)
+    assert _knn_precision("auto", "cpu") == "bf16"

@@ -120,3 +120,47 @@ def test_bf16_queries_match_sklearn_and_report_fallbacks(metric):
     assert run["precision"] == "bf16" and run["rows"] == 70 and 0 <= run["fallback_rows"] <= 70
     knn(x, 8, query=q, metric=metric, precision="fp32", device="cpu")
     assert neighbors.LAST_RUN == {"precision": "fp32"}
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_symmetric_bf16_self_join_is_the_brute_force_answer(metric, include_self, monkeypatch):
+    """The bf16 self-join (symmetric block pairs, running top-k, certificate, fp32 fallback) over many blocks
+    returns sklearn's float64 brute-force neighbours up to float32 ties, and says how many rows it recomputed
+    in fp32 (here most rows are certified, so the bf16 path is what is tested)."""
+    from labnoise import neighbors
+
+    x = _clustered(3000, 16, seed=4) - 50.0   # the offset would make every cosine ~1: nothing to certify
+    monkeypatch.setattr(neighbors, "_MARGIN_MIN_SELF", 32)   # what this dense toy needs to certify most rows
+    nn = NearestNeighbors(n_neighbors=12, algorithm="brute", metric=metric).fit(x.astype(np.float64))
+    d_ref, i_ref = nn.kneighbors(x) if include_self else nn.kneighbors(n_neighbors=12)
+    d, i = knn(x, 12, include_self=include_self, metric=metric, precision="bf16", device="cpu", chunk_size=256)
+    run = dict(neighbors.LAST_RUN)
+    assert run["symmetric"] and run["rows"] == 3000 and 0 <= run["fallback_rows"] < 1500
+    np.testing.assert_allclose(d, d_ref, atol=2e-3 if metric == "euclidean" else 2e-6)
+    assert (np.diff(d, axis=1) >= 0).all()
+    differ = (np.sort(i, 1) != np.sort(i_ref, 1)).any(1)
+    # a differing set is a float32 tie at the k-th distance, never a missed neighbour
+    assert differ.mean() < 0.005
+    assert np.allclose(d[differ, -1], d_ref[differ, -1], rtol=1e-5, atol=1e-6)
+    if include_self:
+        assert (i[:, 0] == np.arange(3000)).all()
+
+
+def test_running_top_k_is_the_exact_top_k_of_all_blocks():
+    import torch
+
+    from labnoise.neighbors import _RunningTopK
+
+    g = torch.Generator().manual_seed(0)
+    full = torch.randn(300, 2000, generator=g)
+    top = _RunningTopK(300, 25, "cpu")
+    for c in range(0, 2000, 150):                        # sparse merges after the first block
+        top.add(0, 300, full[:, c:c + 150], c)
+    v, o = torch.sort(top.v, 1)
+    ref_v, ref_i = torch.topk(full, 25, dim=1, largest=False, sorted=True)
+    assert torch.equal(v, ref_v) and torch.equal(torch.gather(top.i, 1, o), ref_i)
+    top_t = _RunningTopK(2000, 5, "cpu")                  # transposed (non-contiguous) blocks
+    for r in range(0, 300, 70):
+        top_t.add(0, 2000, full[r:r + 70].T, r)
+    assert torch.equal(torch.sort(top_t.v, 1).values, torch.topk(full.T, 5, 1, largest=False).values)

@@ -16,13 +16,28 @@ def test_results_json_has_every_key_and_records_time_and_memory(tmp_path, capsys
     assert "r.json" in out and str(tmp_path) not in out
     d = json.loads((tmp_path / "r.json").read_text())
     assert set(d) == {"chapter", "profile", "parameters", "metrics", "timings_s", "peak_memory_mb", "commit",
-                      "machine", "versions"}
+                      "machine", "precision", "versions"}
     assert d["profile"] == "smoke" and d["metrics"] == {"acc": 0.5}
     assert d["timings_s"]["total"] >= d["timings_s"]["step"] >= 0
     assert d["peak_memory_mb"]["rss"] > 1          # a Python process holds more than a megabyte
     assert d["machine"]["cpu_count"] >= 1
+    assert d["precision"]["requested"] is None and d["precision"]["resolved"] is None  # methods' own default
+    assert d["precision"]["auto_resolves_to"] in ("fp32", "bf16", "fp16")
+    assert {"avx512_bf16", "amx_bf16", "native_bf16"} <= set(d["precision"]["cpu_flags"])
     assert not list(tmp_path.glob(".tmp-*"))
 
 
 def test_helpers_return_plain_json():
     json.dumps({"m": machine(), "p": peak_memory_mb(), "c": commit()})
+
+
+def test_results_record_the_resolved_precision(tmp_path, monkeypatch):
+    from labnoise import _torch
+
+    monkeypatch.setattr(_torch, "cpu_has_bf16", lambda: False)
+    d = Results("x", {"precision": "auto", "device": "cpu"}, path=tmp_path / "r.json").to_dict()["precision"]
+    assert d["requested"] == "auto" and d["resolved"] == "fp32" and d["device"] == "cpu"
+    assert d["cpu_flags"]["native_bf16"] is False
+    monkeypatch.setattr(_torch, "cpu_has_bf16", lambda: True)
+    d = Results("x", {"precision": "auto", "device": "cpu"}, path=tmp_path / "r.json").to_dict()["precision"]
+    assert d["resolved"] == "bf16"

@@ -80,3 +80,45 @@ def test_torch_threads_restores_the_count(monkeypatch):
     assert _torch.cpu_threads() == 3
     monkeypatch.delenv("LABNOISE_THREADS")
     assert _torch.cpu_threads() >= 1
+
+
+def test_cpu_has_bf16_reads_the_cpuinfo_flags(monkeypatch):
+    """``auto`` follows the CPU's flags: without avx512_bf16/amx_bf16 (an AVX2-only EPYC) it is fp32, even
+    where oneDNN says it could emulate bf16; with either flag it is bf16."""
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True, raising=False)
+    for flags, native in (({"avx2", "fma"}, False), ({"avx512f", "avx512_bf16"}, True),
+                          ({"amx_tile", "amx_bf16"}, True)):
+        monkeypatch.setattr(_torch, "_cpuinfo_flags", lambda f=flags: f)
+        _torch.cpu_has_bf16.cache_clear()
+        try:
+            assert _torch.cpu_has_bf16() is native
+            assert _torch.resolve_precision("auto", "cpu") == ("bf16" if native else "fp32")
+            assert _torch.cpu_flags()["native_bf16"] is native
+            assert _torch.cpu_flags()["avx512_bf16"] is ("avx512_bf16" in flags)
+        finally:
+            _torch.cpu_has_bf16.cache_clear()
+    assert _torch.resolve_precision("fp32", "cpu") == "fp32"  # an explicit value is never overridden
+
+
+def test_no_profile_forces_bf16():
+    """Every profile leaves bf16 to ``auto`` (or to each method's default): bf16 is emulated, and many times
+    slower than fp32, on a CPU without native bf16 units."""
+    from labnoise import profiles
+
+    for chapter, per in profiles.CHAPTERS.items():
+        for name, cfg in per.items():
+            assert cfg.get("precision") in (None, "auto", "fp32"), (chapter, name, cfg.get("precision"))
+            assert cfg.get("matmul_dtype") in (None, "auto", "float32"), (chapter, name, cfg.get("matmul_dtype"))
+
+
+def test_memorization_heads_resolve_auto_like_the_rest(monkeypatch):
+    import numpy as np
+
+    from labnoise import memorization as M
+
+    x = np.random.default_rng(0).normal(size=(60, 8)).astype(np.float32)
+    y = np.arange(60) % 3
+    cfg = M.HeadConfig(kind="linear", epochs=1, batch_size=20, matmul_dtype="auto")
+    for native, dt in ((False, "float32"), (True, "bfloat16")):
+        monkeypatch.setattr(_torch, "cpu_has_bf16", lambda n=native: n)
+        assert M.HeadTrainer(x, y, config=cfg, device="cpu").config.matmul_dtype == dt

@@ -50,19 +50,34 @@ def _fingerprint(a: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def knn_indices(features, *, k: int = 10, key=None, device="cpu") -> np.ndarray:
+def _knn_precision(precision, device) -> str:
+    """The :func:`labnoise.neighbors.knn` precision for ``precision``: ``"auto"`` is its certified bf16
+    self-join on a CPU with native bf16 (the same neighbours as fp32, ties aside), fp32 elsewhere."""
+    from .._torch import resolve_device, resolve_precision
+
+    dev = resolve_device(device)
+    if precision == "auto":
+        return "bf16" if dev.type == "cpu" and resolve_precision("auto", dev) == "bf16" else "fp32"
+    if precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}.")
+    return precision
+
+
+def knn_indices(features, *, k: int = 10, key=None, device="cpu", precision: str = "auto") -> np.ndarray:
     """(N, k) indices of each row's ``k`` exact cosine nearest neighbours among the rows (itself excluded).
     ``key``: a hashable that identifies ``features`` (default: a fingerprint of its bytes); tables are cached
-    under ``(key, k)``."""
+    under ``(key, k, precision)``. ``precision``: see :func:`_knn_precision` (both give the fp32 neighbours up
+    to ties at the k-th distance; the resolved one is part of the cache key)."""
     from ..neighbors import knn
 
     X = np.ascontiguousarray(features, dtype=np.float32)
     k = int(min(k, X.shape[0] - 1))
-    ck = (_fingerprint(X) if key is None else key, k)
+    prec = _knn_precision(precision, device)
+    ck = (_fingerprint(X) if key is None else key, k, prec)
     if ck in _CACHE:
         _CACHE.move_to_end(ck)
         return _CACHE[ck]
-    _, idx = knn(X, k, include_self=False, metric="cosine", device=device)
+    _, idx = knn(X, k, include_self=False, metric="cosine", device=device, precision=prec)
     idx.setflags(write=False)
     _CACHE[ck] = idx
     while len(_CACHE) > _CACHE_SIZE:
@@ -83,10 +98,12 @@ def knn_label_histogram(labels, features, *, num_classes: int, k: int = 10, devi
 
 
 def simifeat(labels, features, *, flipped_features=None, num_classes=None, seed: int = 0, k: int = 10,
-             variant: str = "rank1", passes: int = 5, dropout: float = 0.2, device="cpu") -> DetectionResult:
+             variant: str = "rank1", passes: int = 5, dropout: float = 0.2, device="cpu",
+             precision: str = "auto") -> DetectionResult:
     """Flag examples by kNN label voting over ``passes`` views (original, flipped if given, then feature dropout
     with rate ``dropout``, pass ``j``'s mask drawn from ``(seed, j)``), majority vote across passes.
     ``variant`` in {"rank1", "mv"}. The neighbour graphs are cached across calls (module docstring).
+    ``precision`` of the neighbour search (:func:`_knn_precision`; exact either way, ties aside).
     ``extras["timings"]``: ``knn`` (graph construction, ~0 when cached) and ``voting``."""
     y, X, K, Fl = check_inputs(labels, features, num_classes=num_classes, flipped_features=flipped_features)
     if variant not in VARIANTS:
@@ -97,6 +114,7 @@ def simifeat(labels, features, *, flipped_features=None, num_classes=None, seed:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
     if int(k) != k or int(k) < 1:
         raise ValueError(f"k must be an integer >= 1, got {k!r}.")
+    prec = _knn_precision(precision, device)
     t0 = time.perf_counter()
     fx = _fingerprint(X)
     views = [(X, (fx, "view")), *([(Fl, None)] if Fl is not None else [])]
@@ -104,13 +122,14 @@ def simifeat(labels, features, *, flipped_features=None, num_classes=None, seed:
     while len(views) < int(passes):
         vkey = (fx, "dropout", float(dropout), int(seed), j)
         mk = None
-        if (vkey, int(min(k, y.size - 1))) not in _CACHE:
+        if (vkey, int(min(k, y.size - 1)), prec) not in _CACHE:
             rng = np.random.default_rng([int(seed), j])
             mk = X * (rng.random(X.shape, dtype=np.float32) >= dropout)
         views.append((mk, vkey))
         j += 1
     views = views[:int(passes)]
-    tables = [knn_indices(v if v is not None else X, k=k, key=key, device=device) for v, key in views]
+    tables = [knn_indices(v if v is not None else X, k=k, key=key, device=device, precision=prec)
+              for v, key in views]
     t_knn = time.perf_counter() - t0
     t0 = time.perf_counter()
     votes = np.zeros(y.size, int)
@@ -142,4 +161,5 @@ def simifeat(labels, features, *, flipped_features=None, num_classes=None, seed:
         extras["estimated_class_noise_rates"] = np.mean(rates, 0)
     return DetectionResult(is_noisy=is_noisy, score=scores, method="simifeat",
                            settings={"k": k, "variant": variant, "passes": len(views), "dropout": dropout,
-                                     "seed": seed, "flipped_view": Fl is not None}, extras=extras)
+                                     "seed": seed, "flipped_view": Fl is not None, "precision": prec},
+                           extras=extras)

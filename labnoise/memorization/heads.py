@@ -46,9 +46,11 @@ class HeadConfig:
         Fraction of the steps over which the learning rate decays.
     chunk_size : int
         Heads trained at once (memory ~ chunk_size * batch_size * hidden floats for ``"mlp"``).
-    matmul_dtype : "float32" or "bfloat16"
+    matmul_dtype : "auto", "float32" or "bfloat16"
         Precision of the matrix products (parameters and optimiser state stay float32); bfloat16 is several
-        times faster on CPUs with AVX512-BF16/AMX and on GPUs.
+        times faster on CPUs with AVX512-BF16/AMX and on GPUs, and emulated (many times slower) elsewhere.
+        ``"auto"``: bfloat16 where :func:`labnoise._torch.resolve_precision` picks bf16 for the device, else
+        float32; the trainer's ``config`` holds the resolved value (so checkpoints and results name it).
     eval_batch : int
         Examples per evaluation block.
     """
@@ -73,8 +75,8 @@ class HeadConfig:
             raise ValueError(f"HeadConfig.hidden must be >= 1 for kind={self.kind!r} (or use kind='linear').")
         if not self.lr > 0 or self.weight_decay < 0 or not 0 <= self.decay_frac <= 1:
             raise ValueError("HeadConfig: lr > 0, weight_decay >= 0 and decay_frac in [0, 1] are required.")
-        if self.matmul_dtype not in ("float32", "bfloat16"):
-            raise ValueError("HeadConfig.matmul_dtype must be 'float32' or 'bfloat16'.")
+        if self.matmul_dtype not in ("auto", "float32", "bfloat16"):
+            raise ValueError("HeadConfig.matmul_dtype must be 'auto', 'float32' or 'bfloat16'.")
 
 
 class HeadTrainer:
@@ -106,6 +108,10 @@ class HeadTrainer:
         self.num_classes = check_num_classes(num_classes, self.labels)
         self.config = config or HeadConfig()
         self.device = resolve_device(device)
+        if self.config.matmul_dtype == "auto":
+            from .._torch import resolve_precision
+            dt = "bfloat16" if resolve_precision("auto", self.device) == "bf16" else "float32"
+            self.config = dataclasses.replace(self.config, matmul_dtype=dt)
         self.chunk_size = self.config.chunk_size
         self.seed = int(seed)
         self._dt = getattr(torch, self.config.matmul_dtype)
