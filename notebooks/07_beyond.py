@@ -89,6 +89,7 @@ from IPython.display import Markdown, display
 
 from labnoise import data, detect, features, profiles, results
 from labnoise.experiments import beyond
+from labnoise.experiments import dynacor as dynacor_chapter
 
 CHAPTER = "07_beyond"
 cfg = profiles.from_parameters(CHAPTER, globals())
@@ -98,7 +99,7 @@ if cfg.threads:
     torch.set_num_threads(int(cfg.threads))
 dev = "cpu" if cfg.device == "auto" else cfg.device
 det_cfg = profiles.config("06_dynacor", cfg.profile)  # the detectors' settings: chapter 6's
-opts = detect.detector_options(det_cfg)
+opts = dynacor_chapter.detector_options(det_cfg)
 for m, o in opts.items():
     if m != "simifeat":
         o["device"] = dev
