@@ -315,7 +315,7 @@ def _section_06(m):
     f1 = m.get("f1")
     if not f1:
         return []
-    from .detect import PAPER_AVERAGE, PAPER_TABLE1
+    from .experiments.dynacor import PAPER_AVERAGE, PAPER_TABLE1
 
     settings = sorted({s for v in f1.values() for s in v})
     n = _seeds_of(c for v in f1.values() for c in v.values())
@@ -333,7 +333,7 @@ def _section_06(m):
         out += ["", f"The paper's claim (DynaCor's average F1 above every baseline's) "
                 f"{'holds' if claim.get('holds') else 'does not hold'} here: DynaCor {_pc(claim.get('dynacor'))}%, "
                 f"the best baseline ({claim.get('best_baseline')}) {_pc(claim.get('best_baseline_f1'))}%."]
-    from .detect import analysis
+    from .experiments.dynacor import analysis
 
     reading = [_one_run(t, m, n) for t in analysis(m, encoder=m.get("encoder"))[1:]]
     if reading:

@@ -144,31 +144,34 @@ CHAPTERS: dict[str, dict[str, dict]] = {
               "seeds": [0, 1, 2, 3, 4], "lend_warmup": 10, "last_k": 10, "steps_points": 10000,
               "cache_dir": "auto", "threads": None, "precision": "auto"}),
     # ---- 06_dynacor -------------------------------------------------------------------------------------------
-    # encoder_lr: the paper's 1e-5 (offline, full) barely moves the sequence encoder on 1,297 digits; smoke uses
-    # 1e-4 so that the encoder epochs (and the label-free selection) do something at that size (1e-3 oscillates
-    # between collapses onto one centre there). Measured on a 10k subset of CIFAR-10 Lite0 features, sym 0.6:
-    # encoder lr 1e-5 leaves F1 at the untrained encoder's 0.63; 1e-3 reaches 0.80 (label-free epoch), so offline
-    # and full keep the paper's 1e-5 only as the reference point -- override encoder_lr to explore. cores_epochs 9: an MLP head on frozen features memorises the
+    # DynaCor as its public code (which produced the paper's Table 1) runs it: hidden [512] (the code's
+    # MLP([512, 512], C) is Linear 512 -> ReLU -> Linear, one hidden layer; the paper's text describes two,
+    # hidden [512, 512]), DEC target recomputed per mini-batch ("batch"), evaluation with squared Euclidean
+    # distance, copies drawn from the 90% not held out and Eq. 9 over the originals that have a copy. The
+    # training detectors share `hidden`. encoder_lr: the paper's 1e-5 (offline, full); on 1,297 digits it barely
+    # moves the sequence encoder, so smoke uses 1e-4. cores_epochs 9: an MLP head on frozen features memorises the
     # noisy labels before the end of a 30-epoch run's warm-up third (see labnoise/detect/cores.py).
+    # precision "auto": bf16 where the hardware has native bf16 units, else fp32 (results.json records which).
     "06_dynacor": _per_profile(
         {"methods": ["dynacor", "avg_encoder", "aum", "confident", "simifeat", "cores"], "noise_seed": 0,
-         "corruption_rate": 0.1, "alpha": 0.5, "distance": "cosine", "hidden": [512, 512], "lr": 0.02,
-         "batch_size": 128, "encoder_batch_size": 1024, "encoder_weight_decay": 0.0001, "embed_dim": 512,
-         "simifeat_k": 10, "simifeat_passes": 5, "simifeat_variant": "rank1", "cl_folds": 5, "cl_model": "mlp",
-         "aum_percentile": 99.0, "map_points": 1500, "figure_examples": 40, "alphas": [0.0, 0.05, 0.5]},
+         "corruption_rate": 0.1, "holdout": 0.1, "alpha": 0.5, "target": "batch", "distance": "sqeuclidean",
+         "selection_over": "copied", "hidden": [512], "lr": 0.02, "batch_size": 128, "encoder_batch_size": 1024,
+         "encoder_weight_decay": 0.0001, "embed_dim": 512, "simifeat_k": 10, "simifeat_passes": 5,
+         "simifeat_variant": "rank1", "cl_folds": 5, "cl_model": "mlp", "aum_percentile": 99.0, "map_points": 1500,
+         "figure_examples": 40, "alphas": [0.0, 0.05, 0.5], "precision": "auto"},
         common=("encoder", "device", "seeds", "data_root"),
         smoke={"settings": ["digits/sym-0.6", "digits/asym-0.3", "digits/inst-0.4"], "epochs": 10,
                "encoder_epochs": 10, "encoder_lr": 0.0001, "cores_epochs": 9, "cl_epochs": 5,
-               "gammas": [0.05, 0.1, 0.2], "seeds": [0], "threads": 1, "precision": "auto"},
+               "gammas": [0.05, 0.1, 0.2], "seeds": [0], "threads": 1},
         offline={"settings": ["cifar10/sym-0.6", "cifar10/asym-0.3", "cifar10/inst-0.4", "cifar10n/aggre",
                               "cifar10n/worse"], "epochs": 20, "encoder_epochs": 15, "encoder_lr": 1e-5,
-                 "cores_epochs": 9, "cl_epochs": 10, "gammas": [0.05, 0.1, 0.2], "seeds": [0, 1, 2], "threads": 1,
-                 "precision": "auto"},
+                 "cores_epochs": 9, "cl_epochs": 10, "gammas": [0.05, 0.1, 0.2], "seeds": [0, 1, 2, 3, 4],
+                 "threads": 1},
         full={"settings": ["cifar10/sym-0.6", "cifar10/asym-0.3", "cifar10/inst-0.4", "cifar10n/aggre",
                            "cifar10n/worse", "cifar100/sym-0.6", "cifar100/asym-0.3", "cifar100/inst-0.4",
                            "cifar100n/noisy"], "epochs": 20, "encoder_epochs": 15, "encoder_lr": 1e-5,
-              "cores_epochs": 9, "cl_epochs": 10, "gammas": [0.05, 0.1, 0.2, 0.3], "seeds": [0, 1, 2],
-              "threads": None, "precision": "auto"}),
+              "cores_epochs": 9, "cl_epochs": 10, "gammas": [0.05, 0.1, 0.2, 0.3], "seeds": [0, 1, 2, 3, 4],
+              "threads": None}),
     # ---- 07_beyond -------------------------------------------------------------------------------------------
     # The detectors' own settings are chapter 06's (one source of truth); 07 picks which detectors, how many
     # examples and seeds. optional_encoders run only where their features are already cached (CLIP weights).
@@ -462,7 +465,7 @@ def check_data_choices(cfg: dict, *, chapter: str = "this chapter") -> None:
 
 
 def _check_setting(chapter, setting):
-    from .detect.compare import parse_setting  # torch-free; imported here so that the runner stays light
+    from .experiments.dynacor import parse_setting  # torch-free; imported here so that the runner stays light
 
     try:
         name, kind, rate = parse_setting(setting) if isinstance(setting, str) else (None, None, None)

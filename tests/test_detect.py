@@ -73,11 +73,10 @@ def test_dynacor_without_flipped_features_says_so(one_thread):
     assert res.settings["view"].startswith("same features")
 
 
-def test_dynacor_sqeuclidean_evaluation_option(one_thread):
+def test_dynacor_cosine_evaluation_option(one_thread):
     x, fl, y, clean = blobs(n=300, seed=1)
-    res = find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, distance="sqeuclidean",
-                     **FAST["dynacor"])
-    assert res.settings["distance"] == "sqeuclidean" and res.is_noisy.shape == (300,)
+    res = find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, distance="cosine", **FAST["dynacor"])
+    assert res.settings["distance"] == "cosine" and res.is_noisy.shape == (300,)
     with pytest.raises(ValueError, match="distance"):
         find_noisy(y, x, method="dynacor", distance="l1")
 
@@ -120,7 +119,8 @@ def test_unknown_method_and_f1():
 
 
 def test_compare_and_settings(one_thread):
-    from labnoise.detect import compare, parse_setting, setting_labels
+    from labnoise.detect import compare
+    from labnoise.experiments.dynacor import parse_setting, setting_labels
     x, fl, y, clean = blobs(n=300, seed=5)
     out = compare(y, x, clean, methods=["dynacor", "avg_encoder", "simifeat"],
                   options={"dynacor": FAST["dynacor"]}, seed=0, flipped_features=fl)
@@ -162,14 +162,15 @@ def test_dynacor_reuses_its_dynamics_exactly(one_thread):
 
 
 def test_dynacor_evaluates_both_distances_in_one_run(one_thread):
-    """Training never depends on the evaluation distance: the sqeuclidean run's answer is the cosine run's
-    by_distance["sqeuclidean"] entry, and the cosine entry is the cosine run's own answer."""
+    """Training never depends on the evaluation distance: the cosine run's answer is the default (squared
+    Euclidean, the public code's) run's by_distance["cosine"] entry, and the sqeuclidean entry is its own."""
     x, fl, y, clean = blobs(n=300, seed=7)
-    cos = find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, **FAST["dynacor"])
-    sq = find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, distance="sqeuclidean", **FAST["dynacor"])
-    np.testing.assert_array_equal(cos.extras["by_distance"]["cosine"]["score"], cos.score)
-    np.testing.assert_array_equal(cos.extras["by_distance"]["sqeuclidean"]["score"], sq.score)
-    assert cos.extras["by_distance"]["sqeuclidean"]["selected_epoch"] == sq.extras["selected_epoch"]
+    sq = find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, **FAST["dynacor"])
+    cos = find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, distance="cosine", **FAST["dynacor"])
+    assert sq.settings["distance"] == "sqeuclidean"
+    np.testing.assert_array_equal(sq.extras["by_distance"]["sqeuclidean"]["score"], sq.score)
+    np.testing.assert_array_equal(sq.extras["by_distance"]["cosine"]["score"], cos.score)
+    assert sq.extras["by_distance"]["cosine"]["selected_epoch"] == cos.extras["selected_epoch"]
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
@@ -248,7 +249,7 @@ def test_estimators_follow_scikit_learn_conventions(one_thread):
 
 
 def test_analysis_sentences_follow_the_metrics():
-    from labnoise.detect import analysis
+    from labnoise.experiments.dynacor import analysis
 
     def f(v):
         return {"mean": v, "sd": 0.01, "n": 3}
@@ -258,13 +259,21 @@ def test_analysis_sentences_follow_the_metrics():
          "avg_f1": {"dynacor": 0.605, "aum": 0.725}, "realised_noise_rate": {"cifar10/sym-0.6": 0.6,
                                                                              "cifar10/asym-0.3": 0.3},
          "flagged_fraction": {"aum": {"cifar10/sym-0.6": 0.96, "cifar10/asym-0.3": 0.31}},
-         "selection": {"selected_epoch": 0, "f1_selected": 0.41, "f1_best_epoch": 0.62, "f1_before_training": 0.41},
+         "selection": {"distance": "sqeuclidean", "target": "batch",
+                       "sqeuclidean": {"runs": 15, "kept_epoch_0": 11, "f1_selected": 0.41, "f1_best_epoch": 0.62,
+                                       "f1_last_epoch": 0.5, "f1_before_training": 0.41,
+                                       "runs_with_collapsed_epoch": 0,
+                                       "corr_metric_f1": {"mean": 0.42, "sd": 0.1, "n": 15}}},
+         "distance_check": {"evaluation_distance": "sqeuclidean", "target": "batch",
+                            "avg_f1": {"sqeuclidean": 0.605, "cosine": 0.55}},
          "gamma_sweep": {"f1": {"0.05": f(0.3), "0.1": f(0.41), "0.2": f(0.5)}}}
     text = " ".join(analysis(m, encoder="efficientnet-lite0", encoder_lr=1e-5))
     assert "does not hold" in text and "72.5% for the best baseline (AUM)" in text
     assert "best detector in 1 of 2 settings (cifar10/asym-0.3)" in text
     assert "-35.5 points" in text and "efficientnet-lite0" in text          # (41 - 98 + 80 - 94) / 2
-    assert "kept encoder epoch 0" in text and "1e-05" in text and "62.0%" in text
+    assert "kept the untrained encoder (epoch 0) in 11 of 15 runs" in text and "1e-05" in text and "62.0%" in text
+    assert "correlate at 0.42 on average over 15 runs" in text
+    assert "sqeuclidean distance (the DEC target rule: batch)" in text and "cosine give 55.0%" in text
     assert "gamma = 0.2 (50.0%)" in text
     assert "AUM flags 96.0% of cifar10/sym-0.6 (noise 60.0%)" in text and "asym-0.3 (noise" not in text
     m["avg_f1"]["dynacor"] = 0.8

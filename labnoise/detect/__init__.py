@@ -36,8 +36,7 @@ from __future__ import annotations
 from ._base import DetectionResult, check_inputs, note_num_classes
 from .aum import aum
 from .avg_encoder import avg_encoder
-from .compare import (PAPER_AVERAGE, PAPER_TABLE1, analysis, compare, compare_many, detector_options, parse_setting,
-                      setting_labels, summarise)
+from .compare import compare, compare_many
 from .confident import confident_learning
 from .cores import cores
 from .dynacor import dynacor
@@ -48,9 +47,7 @@ METHODS = {"dynacor": dynacor, "avg_encoder": avg_encoder, "aum": aum, "confiden
            "simifeat": simifeat, "cores": cores}
 
 __all__ = ["find_noisy", "DetectionResult", "check_inputs", "f1_noisy", "precision_recall_noisy", "METHODS",
-           "dynacor", "avg_encoder", "aum", "confident_learning", "simifeat", "cores", "compare",
-           "compare_many", "analysis",
-           "detector_options", "summarise", "parse_setting", "setting_labels", "PAPER_TABLE1", "PAPER_AVERAGE",
+           "dynacor", "avg_encoder", "aum", "confident_learning", "simifeat", "cores", "compare", "compare_many",
            "DynaCor", "AvgEncoder", "AUM", "ConfidentLearning", "SimiFeat", "CORES", "ESTIMATORS"]
 
 _ESTIMATOR_OF = {"dynacor": "DynaCor", "avg_encoder": "AvgEncoder", "aum": "AUM", "confident": "ConfidentLearning",

@@ -407,9 +407,10 @@ def load_other_results(spec, results_path, *, profile: str, exclude: str) -> dic
 def detector_settings(profile: str, device: str) -> dict:
     """Each detector's options: chapter 06's settings under ``profile``; every detector but SimiFeat (which
     has no device option) runs on ``device``."""
-    from .. import detect, profiles
+    from .. import profiles
+    from .dynacor import detector_options
 
-    opts = detect.detector_options(profiles.config("06_dynacor", profile))
+    opts = detector_options(profiles.config("06_dynacor", profile))
     for m, o in opts.items():
         if m != "simifeat":
             o["device"] = device
