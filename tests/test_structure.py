@@ -7,8 +7,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 15
 CHAPTERS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
-#: chapters shortened on other branches; strict=False so that they pass here once those branches land
-ELSEWHERE = ("04_", "05_", "06_")
 
 
 def code_cells(text: str) -> list[tuple[str, list[str]]]:
@@ -39,8 +37,7 @@ def long_cells(text: str, limit: int = MAX_LINES) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("name", [pytest.param(c, marks=pytest.mark.xfail(
-    strict=False, reason="being shortened on another branch")) if c.startswith(ELSEWHERE) else c for c in CHAPTERS])
+@pytest.mark.parametrize("name", CHAPTERS)
 def test_no_chapter_code_cell_is_longer_than_15_lines(name):
     long = long_cells((ROOT / "notebooks" / name).read_text())
     assert not long, (f"{name}: code cells longer than {MAX_LINES} lines (move the loop into "
