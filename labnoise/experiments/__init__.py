@@ -4,6 +4,9 @@
 * :mod:`labnoise.experiments.tables` -- the papers' reference tables, the CBN-vs-PMD verdicts and the chapters'
   generated readings.
 * :mod:`labnoise.experiments.snls` -- SNLS targets on two hosts (chapter 04).
+* :mod:`labnoise.experiments.lend` -- chapter 05's training grid (through :mod:`labnoise.grid`'s cache), its
+  dilution-rule and T analyses.
+* :mod:`labnoise.experiments.dynacor` -- chapter 06's settings, detector options, paper tables and readings.
 * :mod:`labnoise.experiments.common` -- what every chapter does first (:func:`~labnoise.experiments.common.start`:
   settings, results, threads) and Markdown tables.
 * :mod:`labnoise.experiments.data_encoders` (00), :mod:`~labnoise.experiments.memorization` (01),
