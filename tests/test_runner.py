@@ -47,9 +47,14 @@ def test_run_writes_results_json(tmp_path):
 
 @pytest.mark.slow
 def test_failing_cell_gives_nonzero_exit_and_the_error(tmp_path):
-    r = _cli("run", "00", "--profile", "smoke", "-p", "dataset", "mnist", "--out", str(tmp_path), "--quiet")
+    # values that pass the checks made before any kernel starts but fail inside it: CIFAR-10 from an empty
+    # data root, offline (the conftest's LABNOISE_OFFLINE) -- the data-loading cell fails, naming what is missing
+    empty = tmp_path / "empty-root"
+    empty.mkdir()
+    r = _cli("run", "00", "--profile", "smoke", "-p", "dataset", "cifar10", "-p", "data_root", str(empty),
+             "--out", str(tmp_path), "--quiet")
     assert r.returncode == 1
-    assert "unknown dataset 'mnist'" in r.stderr and "failed in cell" in r.stderr
+    assert "failed in cell" in r.stderr and "cifar" in r.stderr.lower()
     assert not (tmp_path / "00_setup_data_encoders.results.json").exists()
 
 
