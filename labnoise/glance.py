@@ -277,6 +277,9 @@ def _section_04(m):
            "| host | set | ours |" + (" seeds |" if many else "") + " paper (LRA+SNLS - LRA) |",
            "|---|---|---|" + ("---|" if many else "") + "---|"]
     out += [f"| {h} | {st} | {g} |" + (f" {k or '–'} |" if many else "") + f" {p} |" for h, st, g, k, p in rows]
+    if any(h == "ce" for h, *_ in rows):
+        out += ["", "The cross-entropy host (`ce`) is this book's experiment: the paper pairs SNLS with LRA-Diffusion "
+                "only, so those rows have no paper value."]
     return out
 
 
