@@ -311,6 +311,25 @@ def _section_05(m):
         out.append(f"| {meth} | " + " | ".join(
             "–" if not isinstance(f.get(c), (int, float)) else (f"{100 * f[c]:.1f}" if f[c] <= 1 else f"{f[c]:.1f}")
             for c in cols) + " |")
+    claim = m.get("claim_lend_ge_every_baseline")
+    if isinstance(claim, list) and claim:
+        held = [c for c in claim if isinstance(c, dict) and c.get("holds")]
+        out += ["", f"The paper's claim (LEND >= every baseline, on Last) holds in {len(held)} of {len(claim)} settings "
+                "of this run" + (": " + ", ".join(f"{c.get('kind')} {c.get('rate')}" for c in held) if held else "")
+                + "."]
+    rule = (m.get("dilution_rule") or {}).get("main") if isinstance(m.get("dilution_rule"), dict) else None
+    asym = m.get("asymmetric_definition") if isinstance(m.get("asymmetric_definition"), dict) else None
+    if rule or asym:
+        bits = []
+        if rule:
+            bits.append(f"dilution rule `{rule.get('rule')}` with {rule.get('steps')} step(s) (other rules measured "
+                        "in the chapter's rule table)")
+        if asym:
+            real = asym.get("realised_rates") or {}
+            bits.append(f"asymmetric noise `{asym.get('asym_kind')}`, realised rates "
+                        + ", ".join(f"{k.replace('_', ' ')}: {100 * v:.1f}%" for k, v in real.items()
+                                    if k.startswith("asym") and isinstance(v, (int, float))))
+        out += ["", "This run used the " + "; ".join(bits) + "."]
     return out
 
 
