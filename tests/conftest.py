@@ -1,3 +1,4 @@
+import shutil
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,45 @@ def smoke_book():
                        capture_output=True, text=True)
     assert r.returncode == 0, (r.stdout + r.stderr)[-6000:]
     return ROOT / "_build" / "html"
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture(scope="session")
+def server(smoke_book):
+    """The built smoke book served on a free localhost port (the browser tests' base URL)."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(smoke_book)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium through Selenium; skips without it (fails under CI, where .ci/run installs it)."""
+    import os
+
+    if not (CHROMIUM and DRIVER):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromedriver are missing: .ci/run installs Debian's chromium-driver")
+        pytest.skip("no chromium/chromedriver (apt-get install chromium chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--window-size=1280,2000"):
+        opts.add_argument(a)
+    drv = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=DRIVER))
+    drv.set_page_load_timeout(60)
+    yield drv
+    drv.quit()

@@ -1,50 +1,12 @@
 """The built smoke book in a real browser (Debian's chromium through Selenium): every page opens, every
 figure loads, no error output, no builder path in the text, every Colab link opens the chapter's notebook.
 Screenshots go to _build/browser/."""
-import functools
-import http.server
-import os
 import re
-import shutil
-import threading
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
-
-
-@pytest.fixture(scope="module")
-def server(smoke_book):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(smoke_book)))
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (CHROMIUM and DRIVER):
-        if os.environ.get("CI"):
-            pytest.fail("chromium and chromedriver are missing: .ci/run installs Debian's chromium-driver")
-        pytest.skip("no chromium/chromedriver (apt-get install chromium chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--window-size=1280,2000"):
-        opts.add_argument(a)
-    drv = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=DRIVER))
-    drv.set_page_load_timeout(60)
-    yield drv
-    drv.quit()
 
 
 def _pages(html: Path):
