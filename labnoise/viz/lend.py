@@ -13,6 +13,16 @@ def _key(kind, rate):
     return f"{kind}_{float(rate):g}"
 
 
+def _legend_below(fig, axes, ylabel: str, *, ncol: int, bottom: float):
+    """The panels' shared y label, one legend (the first panel's lines) under them, and the layout that leaves
+    ``bottom`` of the figure's height for it."""
+    axes[0].set_ylabel(ylabel)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=ncol, fontsize=FONT["legend"],
+               frameon=False)
+    _plt().tight_layout(rect=(0, bottom, 1, 1))
+    return fig
+
+
 def toy_panels(x, toy: dict):
     """One row per rule, one panel per ``T`` (and converged): the argmax of ``Z(T)`` on the 2-D toy."""
     plt = _plt()
@@ -35,7 +45,6 @@ def toy_panels(x, toy: dict):
 
 def curves_by_setting(curves: dict, settings, titles: dict, methods, names: dict, *, ylabel: str):
     """One panel per setting, one line per method (``curves[method][kind][rate_key]``)."""
-    plt = _plt()
     fig, axes, _ = panel_grid(len(settings), 3.4, 2.9, max_cols=3, extra_h=0.5, sharey=True)
     for ax, (kind, r) in zip(axes, settings):
         for m in methods:
@@ -44,11 +53,7 @@ def curves_by_setting(curves: dict, settings, titles: dict, methods, names: dict
                 ax.plot(np.arange(1, len(ys) + 1), ys, label=names.get(m, m), lw=2.2 if m == "lend" else 1.2)
         ax.set_title(titles[_key(kind, r)], fontsize=FONT["title"] - 1)
         ax.set_xlabel("epoch")
-    axes[0].set_ylabel(ylabel)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=len(methods),
-               fontsize=FONT["legend"], frameon=False)
-    plt.tight_layout(rect=(0, 0.07, 1, 1))
-    return fig
+    return _legend_below(fig, axes, ylabel, ncol=len(methods), bottom=0.07)
 
 
 def last_best_table(summary: dict, settings, titles: dict, methods, names: dict):
@@ -72,7 +77,6 @@ def last_best_table(summary: dict, settings, titles: dict, methods, names: dict)
 def purity_panels(pur: dict, settings, titles: dict):
     """Per setting: LEND's per-epoch neighbour purity, diluted- and predicted-label accuracy, and the given
     labels' accuracy (dashed)."""
-    plt = _plt()
     fig, axes, _ = panel_grid(len(settings), 3.4, 2.9, max_cols=3, extra_h=0.6, sharey=True)
     for ax, (kind, r) in zip(axes, settings):
         row = pur[kind][f"{float(r):g}"]
@@ -84,17 +88,12 @@ def purity_panels(pur: dict, settings, titles: dict):
         ax.axhline(row["given_label_acc"][-1], ls="--", c="grey", lw=1, label="given labels")
         ax.set_title(titles[_key(kind, r)], fontsize=FONT["title"] - 1)
         ax.set_xlabel("epoch")
-    axes[0].set_ylabel("share (vs clean labels)")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=FONT["legend"],
-               frameon=False)
-    plt.tight_layout(rect=(0, 0.12, 1, 1))
-    return fig
+    return _legend_below(fig, axes, "share (vs clean labels)", ncol=2, bottom=0.12)
 
 
 def steps_panels(effect: dict, titles: dict):
     """Per setting and embedding: diluted-label accuracy against T for both rules (the converged value at the
     right, dotted), given labels dashed."""
-    plt = _plt()
     items = [(s, e, res) for s, by in effect.items() for e, res in by.items()]
     fig, axes, _ = panel_grid(len(items), 3.6, 3.0, max_cols=2, extra_h=0.5, sharey=True)
     for ax, (s, e, res) in zip(axes, items):
@@ -106,16 +105,11 @@ def steps_panels(effect: dict, titles: dict):
         ax.set_xscale("log")
         ax.set_xlabel("dilution steps T (T = 0 drawn at 0.5)")
         ax.set_title(f"{titles.get(s, s)}\nembedding after {e} epoch(s)", fontsize=FONT["title"] - 1)
-    axes[0].set_ylabel("diluted label accuracy")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=5, fontsize=FONT["legend"],
-               frameon=False)
-    plt.tight_layout(rect=(0, 0.08, 1, 1))
-    return fig
+    return _legend_below(fig, axes, "diluted label accuracy", ncol=5, bottom=0.08)
 
 
 def selection_panels(sel: dict, settings, titles: dict, selectors, names: dict):
     """Per setting: precision (solid) and recall (dashed) of each selecting method's selection, per epoch."""
-    plt = _plt()
     fig, axes, _ = panel_grid(len(settings), 3.4, 2.9, max_cols=3, extra_h=0.6, sharey=True)
     for ax, (kind, r) in zip(axes, settings):
         for m in selectors:
@@ -125,11 +119,7 @@ def selection_panels(sel: dict, settings, titles: dict, selectors, names: dict):
             ax.plot(ep, v["selection_recall"], ls="--", c=line.get_color(), label=f"{names.get(m, m)} recall")
         ax.set_title(titles[_key(kind, r)], fontsize=FONT["title"] - 1)
         ax.set_xlabel("epoch")
-    axes[0].set_ylabel("precision (solid),\nrecall (dashed)")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=FONT["legend"],
-               frameon=False)
-    plt.tight_layout(rect=(0, 0.1, 1, 1))
-    return fig
+    return _legend_below(fig, axes, "precision (solid),\nrecall (dashed)", ncol=4, bottom=0.1)
 
 
 def batch_size_plot(bs, title: str):
