@@ -100,6 +100,27 @@ def test_encoder_f1_does_not_collapse_over_epochs(seed, one_thread):
         assert f1.min() >= f1[0] - 0.05, (d, f1.round(3))
 
 
+def test_history_records_the_norms_the_euclidean_evaluation_reads(one_thread):
+    """Every history row holds the embeddings' mean norm and the centres' norms and cosine (the quantities the
+    squared Euclidean evaluation depends on and the cosine loss does not); the chapter's summary and sentence
+    are computed from them."""
+    from labnoise.experiments import dynacor as chapter
+
+    x, fl, y, clean = toy(n=300, seed=4)
+    res = find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, clean_labels=clean, **SMALL)
+    for h in (v["history"] for v in res.extras["by_distance"].values()):
+        assert all(v["embedding_norm"] > 0 and len(v["centre_norms"]) == 2 and -1 <= v["centre_cosine"] <= 1
+                   for v in h)
+    s = chapter.selection_summary([res, res], "sqeuclidean")
+    h = res.extras["history"]
+    assert s["norms"]["embedding_before"] == pytest.approx(h[0]["embedding_norm"])
+    assert s["norms"]["flagged_last"] == pytest.approx(h[-1]["flagged"])
+    drift = {**s["norms"], "embedding_before": 1.0, "embedding_max": 1.5, "centre_cosine_last": 0.95,
+             "centres_last": [1.2, 1.4]}
+    assert "nearer the clean centre" in chapter._norm_sentence(drift, "sqeuclidean")
+    assert "nearer the" not in chapter._norm_sentence({**drift, "embedding_max": 1.02}, "sqeuclidean")
+
+
 def test_target_and_selection_options_are_validated_and_recorded(one_thread):
     x, fl, y, clean = toy(n=300, seed=2)
     res = find_noisy(y, x, method="dynacor", seed=0, flipped_features=fl, target="fixed", selection_over="all",
