@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from .profiles import PROFILE_NAMES
 
@@ -148,6 +149,10 @@ def _dispatch(args) -> int:
             print("no offline chapter results found to collect")
         page = glance.write_glance_page(project_root() / "book" / "results.md", dest)
         print(f"page: {page}")
+        course = project_root() / "book" / "course.md"
+        if course.exists() and (Path(dest) / glance.BOOK_TIMING).exists():
+            glance.refresh_course_page(course, dest)
+            print(f"page: {course} (timing table)")
         return 0
     if args.command == "embed":
         from .features import embed

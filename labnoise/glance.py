@@ -21,7 +21,8 @@ from pathlib import Path
 from ._io import atomic_path, save_json
 
 __all__ = ["collect", "glance_markdown", "write_glance_page", "metric_key_drift", "anchor", "results_dir",
-           "load_committed", "profile_specific_keys", "FIGURES_PER_CHAPTER", "MAX_JSON_BYTES"]
+           "load_committed", "profile_specific_keys", "course_timing_table", "refresh_course_page", "FIGURES_PER_CHAPTER",
+           "MAX_JSON_BYTES"]
 
 FIGURES_PER_CHAPTER = 2
 #: results.json files above this size are refused (the folder is for small JSON, not data).
@@ -502,3 +503,39 @@ def write_glance_page(path, folder=None, **kwargs) -> Path:
     with atomic_path(path, suffix=".md") as tmp:
         tmp.write_text(glance_markdown(folder, **kwargs))
     return Path(path)
+
+
+#: the markers around book/course.md's generated timing table
+COURSE_BEGIN = "<!-- timings:begin (written by book/course_page.py) -->"
+COURSE_END = "<!-- timings:end -->"
+
+
+def course_timing_table(results=None) -> str:
+    """book/course.md's timing table from the committed offline timings: the whole-book run's per-chapter wall
+    times (``book.timing.json``, ``chapters_s``) and each chapter's own ``timings_s["total"]``."""
+    results = Path(results or results_dir())
+    book = json.loads((results / BOOK_TIMING).read_text())
+    minutes = lambda s: "--" if s is None else f"{s / 60:.1f}"  # noqa: E731
+    rows = ["| chapter | offline, in the book run (min) | offline, the chapter's own total (min) |",
+            "|---|---:|---:|"]
+    for name, wall in book["chapters_s"].items():
+        f = results / f"{name}.results.json"
+        total = json.loads(f.read_text()).get("timings_s", {}).get("total") if f.exists() else None
+        rows.append(f"| [{name}](../notebooks/{name}.ipynb) | {minutes(wall)} | {minutes(total)} |")
+    rows.append(f"| whole book, {book['jobs']} chapters at a time | {minutes(book['wall_s'])} | |")
+    return "\n".join(rows)
+
+
+def refresh_course_page(page, results=None, *, write: bool = True) -> str:
+    """The text of ``page`` (book/course.md) with its timing table regenerated from ``results``; written back
+    (atomically) unless ``write=False``. A page without the markers is returned unchanged."""
+    import re
+
+    page = Path(page)
+    text = page.read_text()
+    new = re.sub(re.escape(COURSE_BEGIN) + ".*?" + re.escape(COURSE_END),
+                 lambda m: f"{COURSE_BEGIN}\n{course_timing_table(results)}\n{COURSE_END}", text, flags=re.S)
+    if write and new != text:
+        with atomic_path(page, suffix=".md") as tmp:
+            tmp.write_text(new)
+    return new

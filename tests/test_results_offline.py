@@ -49,6 +49,20 @@ def test_collect_copies_results_and_the_kept_figures(tmp_path):
     assert [p.read_bytes() for p in dest.glob(f"{b}.fig*.png")] == [PNG + b"\x01"]  # only the tagged one
 
 
+def test_collect_regenerates_the_course_timing_table(tmp_path):
+    """The course outline's timing table is rebuilt from the collected results: a chapter's new total shows."""
+    a = chapters()[0]
+    dest = tmp_path / "results"
+    _fake_run(tmp_path / "runs", a, {"x": 1})
+    glance.collect(tmp_path / "runs", dest)
+    (dest / glance.BOOK_TIMING).write_text(json.dumps({"chapters_s": {a: 600.0}, "jobs": 2, "wall_s": 900.0}))
+    page = tmp_path / "course.md"
+    page.write_text(f"intro\n{glance.COURSE_BEGIN}\nold\n{glance.COURSE_END}\nend\n")
+    text = glance.refresh_course_page(page, dest)
+    assert page.read_text() == text and "old" not in text and text.startswith("intro\n") and text.endswith("end\n")
+    assert f"| [{a}](../notebooks/{a}.ipynb) | 10.0 | 2.0 |" in text and "| whole book, 2 chapters at a time | 15.0 |" in text
+
+
 def test_collect_refuses_another_profile_and_big_files(tmp_path, monkeypatch):
     name = chapters()[0]
     _fake_run(tmp_path / "runs", name, {"x": 1}, profile="smoke")
