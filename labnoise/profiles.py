@@ -56,7 +56,9 @@ CHAPTERS: dict[str, dict[str, dict]] = {
         smoke={"m": 24, "head_kind": "random_features", "hidden": 1024, "epochs": 20, "lr": 0.003,
                "batch_size": 128, "matmul_dtype": "float32", "chunk_size": 40, "pca_dim": None,
                "tsne_points": 2000, "benchmark_examples": 1000, "threads": 1, "checkpoint": False},
-        offline={"m": 1000, "head_kind": "mlp", "hidden": 256, "epochs": 8, "lr": 0.01, "batch_size": 512,
+        # offline m = 1500, the paper's count of models per label set (bench_memorization: ~17 CPU-min per label
+        # set with bf16 on an avx512_bf16 EPYC, so ~17 min for both on 2 workers; less with AMX)
+        offline={"m": 1500, "head_kind": "mlp", "hidden": 256, "epochs": 8, "lr": 0.01, "batch_size": 512,
                  "matmul_dtype": "auto", "chunk_size": 40, "pca_dim": 128, "tsne_points": 10000,
                  "benchmark_examples": 5000, "threads": 1, "checkpoint": True},
         full={"m": 1500, "head_kind": "mlp", "hidden": 512, "epochs": 20, "lr": 0.01, "batch_size": 512,

@@ -45,10 +45,10 @@
 # raw pixels in the `smoke` profile (sklearn digits), EfficientNet-Lite0 {cite}`tan2019efficientnet` in
 # `offline` (CIFAR-10) and CLIP ViT-B/32 in `full`; the profile that produced this page is printed below.
 # Digits have no human labels, so the `smoke` profile uses a clearly labelled **stand-in** for human noise (see
-# below). The profiles differ in scale, and none is the paper's: `smoke` trains 40 random-feature heads (1,024 random
-# features) per label set for 30 epochs on digits, `offline` 1,000 MLP heads for 8 epochs on CIFAR-10 features,
-# `full` 1,500 MLP heads for 20 epochs on CLIP features (Lim et al.: 1,500 ResNet34s on pixels, 80 epochs in their
-# public code).
+# below). The profiles differ in scale, and none is the paper's model: `smoke` trains a few dozen random-feature
+# heads per label set on digits, `offline` and `full` as many MLP heads per label set as the paper trained models
+# (1,500), on CIFAR-10 Lite0 or CLIP features, for fewer epochs than the paper (Lim et al.: 1,500 ResNet34s on
+# pixels, 80 epochs in their public code). The configuration printed below says exactly what this run used.
 #
 # The human label set is a parameter, `label_set`: CIFAR-10N `random1` (the paper's, default), `random2`,
 # `random3`, `aggre` or `worse`; for CIFAR-100 the CIFAR-100N `noisy` set. The synthetic set is always matched to
