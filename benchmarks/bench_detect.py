@@ -67,7 +67,8 @@ def reference_rows(x, K, args, *, simifeat_k=10, steps=40):
     ``reference``): one SimiFeat view's neighbour graph (cosine, k) from scikit-learn's brute force, from
     labnoise.neighbors in fp32 (the default) and with the symmetric bf16 self-join (certified against fp32),
     with how many rows agree; and Confident Learning's K fold MLPs stepped one at a time (what the library
-    does) vs as one batched model (a bmm prototype of the same steps) -- ``steps`` SGD steps each."""
+    does) vs as one batched model (a bmm prototype of the same steps) -- ``steps`` SGD steps each; and the
+    dynamics recording (:func:`_recording_rows`)."""
     import torch
     from sklearn.neighbors import NearestNeighbors
 
@@ -135,11 +136,48 @@ def reference_rows(x, K, args, *, simifeat_k=10, steps=40):
             o.step()
     _, s1, c1 = _timed(one_at_a_time)
     _, s2, c2 = _timed(batched)
+    rows += _recording_rows(K)
     for name, sec, cpu in (("confident: 5 fold MLPs one at a time (the library), per step", s1, c1),
                            ("confident: 5 fold MLPs as one batched model (bmm prototype), per step", s2, c2)):
         rows.append({"name": name, "seconds": round(sec / steps, 5), "cpu_seconds": round(cpu / steps, 5),
                      "reference": True, "steps_timed": steps, "precision": prec, "hidden": H, "batch": B})
         print(f"{name:64s} {sec / steps * 1e3:8.2f} ms/step", flush=True)
+    return rows
+
+
+def _recording_rows(K, *, batches=200, batch=128):
+    """Recording the training dynamics (DynaCor, Avg.Encoder, AUM): the public DynaCor code's per-example
+    Python loop (``record_dynamics``: one target logit and one largest other logit per example, appended to a
+    list) against labnoise's vectorised margin (:func:`labnoise.detect._dynamics._margin`) on the same logits;
+    seconds per batch, and whether the two give the same margins."""
+    import torch
+
+    from labnoise.detect._dynamics import _margin
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(batches, batch, K, generator=g)
+    targets = torch.randint(0, K, (batches, batch), generator=g)
+
+    def loop():
+        out = []
+        for lo, ta in zip(logits, targets):
+            for i in range(lo.shape[0]):
+                t = int(ta[i])
+                other = torch.cat([lo[i, :t], lo[i, t + 1:]]).max()
+                out.append(lo[i, t].item() - other.item())
+        return np.array(out, dtype=np.float32)
+
+    def vectorised():
+        return torch.cat([_margin(lo, ta) for lo, ta in zip(logits, targets)]).numpy()
+    a, s1, c1 = _timed(loop)
+    b, s2, c2 = _timed(vectorised)
+    same = bool(np.allclose(a, b, atol=1e-6))
+    rows = []
+    for name, sec, cpu in (("dynamics recording: per-example Python loop (public DynaCor code), per batch", s1, c1),
+                           ("dynamics recording: vectorised margin (labnoise), per batch", s2, c2)):
+        rows.append({"name": name, "seconds": round(sec / batches, 6), "cpu_seconds": round(cpu / batches, 6),
+                     "reference": True, "batches_timed": batches, "batch": batch, "same_margins": same})
+        print(f"{name:64s} {sec / batches * 1e3:8.3f} ms/batch", flush=True)
     return rows
 
 
@@ -203,6 +241,15 @@ def main(argv=None):
         for stage, s in r.extras.get("timings", {}).items():
             rows.append({"name": f"{m}: {stage}", "seconds": round(s, 3)})
             print(f"  {stage:26s} {s:8.2f} s wall", flush=True)
+        if m == "avg_encoder" and "margins" in o:  # the reference: Avg.Encoder training its own classifier
+            o2 = {k: v for k, v in o.items() if k != "margins"}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                r_own, sec2, cpu2 = _timed(lambda: find_noisy(y, x, method=m, seed=0, **o2))
+            rows.append({"name": "avg_encoder, its own training run (not sharing DynaCor's dynamics)",
+                         "seconds": sec2, "cpu_seconds": cpu2, "reference": True,
+                         "f1": round(f1_noisy(r_own.is_noisy, y, clean), 4)})
+            print(f"{'avg_encoder (own run)':28s} {sec2:8.2f} s wall {cpu2:8.2f} s cpu", flush=True)
         if m == "simifeat":  # a second label set on the same features: the neighbour graphs are cached
             t, c = time.perf_counter(), time.process_time()
             r2 = find_noisy(y2, x, method=m, seed=0, flipped_features=flipped, **o)
@@ -223,8 +270,10 @@ def main(argv=None):
                        "load_avg_1min_end": round(__import__("os").getloadavg()[0], 2)},
            "reference_note": ("rows with reference=true time the same work done the naive or reference way, in "
                               "the same run: a SimiFeat view's graph from scikit-learn vs labnoise.neighbors, "
-                              "its symmetric bf16 self-join, and Confident Learning's fold models stepped one at "
-                              "a time vs as one batched (bmm) model"),
+                              "its symmetric bf16 self-join, Confident Learning's fold models stepped one at "
+                              "a time vs as one batched (bmm) model, Avg.Encoder training its own classifier vs "
+                              "reading DynaCor's dynamics, and the public DynaCor code's per-example recording "
+                              "loop vs the vectorised margin"),
            "data": {"n": int(x.shape[0]), "dim": int(x.shape[1]), "classes": K,
                     "noise": f"symmetric {args.rate} (SimiFeat's 2nd set: pair flip 0.3)", "features": kind,
                     "flipped_view": view, "quick": args.quick},
