@@ -6,7 +6,7 @@
 
     records = run_grid(cell, ["ce", "gce"], ["pmd", "cbn"], [0.35, 0.70], [0, 1, 2],
                        cache_dir="cache/03", params=cfg)
-    table = summarize(records, "test_acc")     # table["gce"]["cbn"]["0.35"] == {"mean":..., "sd":..., "n_seeds": 3}
+    table = summarize(records, "test_acc")     # table["gce"]["cbn"]["0.35"] == {"mean":..., "sd":..., "n": 3, "n_seeds": 3}
     print(format_table(table))
 
 Each finished cell is written atomically to ``cache_dir/<method>__<noise>__<rate>__s<seed>.json``, so an
@@ -26,6 +26,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ._io import save_json
+from .stats import mean_sd, mean_sd_text
 from .cache import read_json_object
 from ._torch import with_precision
 
@@ -112,8 +113,9 @@ def _run_cell(fn, m, n, r, s, fp, path):
 
 
 def summarize(records: list[dict], metric: str = "test_acc") -> dict:
-    """``table[method][noise][rate_key] = {"mean", "sd", "n_seeds"}`` over seeds (sd: sample sd, ddof=1;
-    0.0 for a single seed). Records whose metric is missing or None are skipped."""
+    """``table[method][noise][rate_key] = {"mean", "sd", "n", "n_seeds"}`` over seeds, by
+    :func:`labnoise.stats.mean_sd` (sd: sample sd, ddof=1; None for a single seed, which has no spread);
+    ``n_seeds`` repeats ``n``. Records whose metric is missing or None are skipped."""
     groups: dict = {}
     for rec in records:
         v = rec["metrics"].get(metric)
@@ -124,14 +126,14 @@ def summarize(records: list[dict], metric: str = "test_acc") -> dict:
     for m, by_noise in groups.items():
         for n, by_rate in by_noise.items():
             for r, vals in by_rate.items():
-                mean = sum(vals) / len(vals)
-                sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else 0.0
-                table.setdefault(m, {}).setdefault(n, {})[r] = {"mean": mean, "sd": sd, "n_seeds": len(vals)}
+                cell = mean_sd(vals)
+                table.setdefault(m, {}).setdefault(n, {})[r] = {**cell, "n_seeds": cell["n"]}
     return table
 
 
 def format_table(table: dict, scale: float = 100.0, digits: int = 2, reference: dict | None = None) -> str:
-    """A markdown table: one row per method, one column per (noise, rate), cells ``mean ± sd``.
+    """A markdown table: one row per method, one column per (noise, rate), cells ``mean ± sd`` (the ``±`` only
+    where a cell has two or more seeds).
 
     ``reference`` (same nesting, plain numbers, already in display units) adds a "paper" value per cell.
     """
@@ -142,7 +144,7 @@ def format_table(table: dict, scale: float = 100.0, digits: int = 2, reference: 
         cells = []
         for n, r in cols:
             c = table[m].get(n, {}).get(r)
-            s = "" if c is None else f"{c['mean'] * scale:.{digits}f} ± {c['sd'] * scale:.{digits}f}"
+            s = "" if c is None else mean_sd_text(c["mean"], c["sd"], c["n_seeds"], scale=scale, digits=digits)
             ref = (reference or {}).get(m, {}).get(n, {}).get(r)
             if ref is not None:
                 s += f" (paper {ref:.{digits}f})"

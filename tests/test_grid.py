@@ -53,6 +53,9 @@ def test_summarize_mean_sd(tmp_path):
     assert "paper 25.16" in md and md.count("\n") == 3
     df = to_frame(recs)
     assert len(df) == 24 and "test_acc" in df.columns
+    one = summarize([r for r in recs if r["seed"] == 0], "test_acc")["gce"]["cbn"][rate_key(0.7)]
+    assert one["sd"] is None and one["n"] == one["n_seeds"] == 1     # one seed has no spread (not 0.0)
+    assert "±" not in format_table(summarize([r for r in recs if r["seed"] == 0], "test_acc"))
 
 
 def test_empty_grid_and_bad_return():

@@ -28,7 +28,7 @@ def plot_table(table: dict, paper: dict | None = None, *, title: str = "", ours_
         xs = np.arange(len(methods))
         for j, noise in enumerate(("pmd", "cbn")):
             means = [100 * table[m].get(noise, {}).get(r, {}).get("mean", np.nan) for m in methods]
-            sds = [100 * table[m].get(noise, {}).get(r, {}).get("sd", 0.0) for m in methods]
+            sds = [100 * (table[m].get(noise, {}).get(r, {}).get("sd") or 0.0) for m in methods]
             off = (j - 0.5) * w
             ax.bar(xs + off, means, w, yerr=sds, color=colours[noise], label=f"{noise.upper()} ({ours_label})",
                    capsize=2)
