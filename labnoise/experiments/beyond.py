@@ -15,6 +15,7 @@ import numpy as np
 
 from .._validation import check_choice, check_features, check_labels, check_rate
 from ..stats import mean_sd
+from .dynacor import NAMES as _DETECTOR_NAMES
 
 __all__ = ["NOISE_KINDS", "detection_label_sets", "thin_to_rate", "detector_f1", "encoder_comparison",
            "simulate_annotators", "majority_vote", "crowdlab", "decision_guide", "load_other_results",
@@ -22,9 +23,8 @@ __all__ = ["NOISE_KINDS", "detection_label_sets", "thin_to_rate", "detector_f1",
 
 #: The noise kinds of the detector comparison, in table order.
 NOISE_KINDS = ("cbn", "pmd", "human")
-#: Display names of the detectors.
-DETECTOR_LABELS = {"dynacor": "DynaCor", "avg_encoder": "Avg.Encoder", "aum": "AUM",
-                   "confident": "Confident Learning", "simifeat": "SimiFeat", "cores": "CORES"}
+#: Display names of the detectors (chapter 06's, one list for both chapters).
+DETECTOR_LABELS = dict(_DETECTOR_NAMES)
 _CIFAR10N_RATES = {"aggre": 0.0901, "worse": 0.4021, "random1": 0.1723, "random2": 0.1812, "random3": 0.1764}
 
 

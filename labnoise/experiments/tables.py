@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["METHOD_LABELS", "PAPER_TABLE_I", "PAPER_TABLE_I_CIFAR100", "TABLE_I_METHODS", "NOT_TRANSCRIBED",
+from ..methods import display_name
+
+__all__ = ["PAPER_TABLE_I", "PAPER_TABLE_I_CIFAR100", "TABLE_I_METHODS", "NOT_TRANSCRIBED",
            "paper_table_percent", "paper_table_status", "cbn_harder_than_pmd", "table1_reading", "snls_reading"]
 
-#: display names of the methods of Table I
-METHOD_LABELS = {"ce": "Standard", "standard": "Standard", "gce": "GCE", "coteaching": "Co-teaching",
-                 "coteaching+": "Co-teaching+", "plc": "PLC", "lra_diffusion": "LRA-Diffusion",
-                 "lra_snls": "LRA-Diffusion+SNLS"}
 
 
 
@@ -79,7 +77,7 @@ def cbn_harder_than_pmd(table: dict) -> dict:
 
 
 def _lab(m):
-    return METHOD_LABELS.get(m, m)
+    return display_name(m)  # the method registry is the one place display names live
 
 
 def table1_reading(metrics: dict, profile: str | None = None) -> str:

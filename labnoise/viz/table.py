@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..experiments.tables import METHOD_LABELS
+from ..methods import display_name
 from . import FONT, panel_grid, style_axes
 
 __all__ = ["plot_table", "plot_curves"]
@@ -38,7 +38,7 @@ def plot_table(table: dict, paper: dict | None = None, *, title: str = "", ours_
                            label="paper's value (CIFAR-10, their models)" if j == 0 else None)
         if ceiling is not None:
             ax.axhline(100 * ceiling, ls="--", color="0.4", lw=1, label="Standard, clean labels (ours)")
-        ax.set_xticks(xs, [METHOD_LABELS.get(m, m) for m in methods], rotation=30, ha="right")
+        ax.set_xticks(xs, [display_name(m) for m in methods], rotation=30, ha="right")
         style_axes(ax)
         ax.set_title(f"noise rate {float(r):.0%}", fontsize=FONT["title"])
         ax.set_ylim(0, 100)
@@ -70,7 +70,7 @@ def plot_curves(records: list[dict], *, seed=None):
         for m, curves in by_m.items():
             L = min(len(c) for c in curves)
             mean = 100 * np.nanmean(np.array([c[:L] for c in curves]), 0)
-            ax.plot(np.arange(1, L + 1), mean, label=METHOD_LABELS.get(m, m))
+            ax.plot(np.arange(1, L + 1), mean, label=display_name(m))
         ax.set_title(f"{noise.upper()} {rate:.0%}", fontsize=FONT["title"])
         if i + ncols >= n:  # the bottom panel of its column
             ax.set_xlabel("epoch", fontsize=FONT["label"])
