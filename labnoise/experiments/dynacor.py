@@ -75,9 +75,9 @@ def setting_labels(setting: str, clean_labels, features, *, num_classes: int, se
 
 
 def summarise(values) -> dict:
-    """``{"mean", "sd", "n"}`` of a list (sd None for a single value)."""
-    v = np.asarray(values, dtype=float)
-    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if v.size > 1 else None, "n": int(v.size)}
+    """``{"mean", "sd", "n"}`` of a list (sd None for a single value): :func:`labnoise.stats.mean_sd`."""
+    from ..stats import mean_sd
+    return mean_sd(values)
 
 
 def _cell(d) -> str:
