@@ -208,11 +208,13 @@ if "dynacor" in cfg.methods:
 #
 # The public code trains with `1 - cos` and evaluates with the squared Euclidean Student-t. Training does not
 # depend on the evaluation distance, so every DynaCor run evaluates both (each with its own label-free epoch):
-# here DynaCor's F1 (%) of the same runs under each.
+# here DynaCor's F1 (%) of the same runs under each. Each run also recorded the norms that the squared Euclidean
+# distance reads and the cosine loss does not.
 
 # %%
 if "dynacor" in cfg.methods:
     display(Markdown(chapter.distance_table(run.metrics, cfg)))
+    display(Markdown(chapter.norm_reading(run.metrics)))
 
 # %% [markdown]
 # ## How many corrupted copies?

@@ -118,7 +118,13 @@ def test_history_records_the_norms_the_euclidean_evaluation_reads(one_thread):
     drift = {**s["norms"], "embedding_before": 1.0, "embedding_max": 1.5, "centre_cosine_last": 0.95,
              "centres_last": [1.2, 1.4]}
     assert "nearer the clean centre" in chapter._norm_sentence(drift, "sqeuclidean")
+    moved = {**drift, "flagged_before": 1000, "flagged_last": 600}
+    assert "-40%" in chapter._norm_sentence(moved, "sqeuclidean")
+    assert "flags moved" not in chapter._norm_sentence({**moved, "flagged_last": 950}, "sqeuclidean")
+    assert "flags moved" not in chapter._norm_sentence({**moved, "flagged_last": 1400}, "sqeuclidean")
     assert "nearer the" not in chapter._norm_sentence({**drift, "embedding_max": 1.02}, "sqeuclidean")
+    metrics = {"selection": {"distance": "sqeuclidean", "sqeuclidean": s}}
+    assert chapter.norm_reading(metrics).startswith("The training loss") and chapter.norm_reading({}) == ""
 
 
 def test_target_and_selection_options_are_validated_and_recorded(one_thread):

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 __all__ = ["PAPER_TABLE1", "PAPER_AVERAGE", "PAPER_SIMIFEAT", "NAMES", "DATASET_OF", "parse_setting",
-           "setting_labels", "summarise", "detector_options", "load_features", "run_comparison",
+           "setting_labels", "summarise", "detector_options", "norm_reading", "load_features", "run_comparison",
            "comparison_metrics", "selection_summary", "encoder_sweep", "f1_table", "flagged_table",
            "distance_table", "selection_table", "sweep_table", "plot_signs", "plot_map", "plot_selection",
            "plot_gamma", "analysis"]
@@ -182,9 +182,19 @@ def _norm_sentence(nm: dict, distance: str) -> str:
     if distance == "sqeuclidean" and grew > 0.1 and nm["centre_cosine_last"] > 0.9:
         text += (f" The two centres point almost the same way (cosine {nm['centre_cosine_last']:.2f}), so under "
                  f"squared Euclidean distance an embedding along that direction that moves outwards comes nearer the "
-                 f"{larger} centre, the one with the larger norm: the norm drift, not the direction the loss "
-                 "trains, moves those flags.")
+                 f"{larger} centre, the one with the larger norm, whatever the loss did to its direction.")
+        fb, fl = nm["flagged_before"], nm["flagged_last"]
+        if fb > 0 and abs(fl - fb) >= 0.1 * fb and (fl < fb) == (larger == "clean"):
+            text += (f" The flags moved that way: {100 * (fl / fb - 1):+.0f}% from the untrained encoder to the "
+                     "last epoch.")
     return text
+
+
+def norm_reading(metrics: dict) -> str:
+    """The norms sentence of the run's evaluation distance (from ``metrics["selection"]``), "" without norms."""
+    sel = metrics.get("selection") or {}
+    s = sel.get(sel.get("distance")) if isinstance(sel.get(sel.get("distance")), dict) else None
+    return _norm_sentence(s["norms"], s["distance"]) if s and s.get("norms") else ""
 
 
 def selection_summary(results, distance: str) -> dict:
