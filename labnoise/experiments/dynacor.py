@@ -194,7 +194,20 @@ def norm_reading(metrics: dict) -> str:
     """The norms sentence of the run's evaluation distance (from ``metrics["selection"]``), "" without norms."""
     sel = metrics.get("selection") or {}
     s = sel.get(sel.get("distance")) if isinstance(sel.get(sel.get("distance")), dict) else None
-    return _norm_sentence(s["norms"], s["distance"]) if s and s.get("norms") else ""
+    if not (s and s.get("norms")):
+        return ""
+    text = _norm_sentence(s["norms"], s["distance"])
+    for d, o in sel.items():  # the same runs under the other distance, which does not read norms
+        if d != s["distance"] and isinstance(o, dict) and o.get("norms") and d == "cosine":
+            nm = o["norms"]
+            text += (f" Under cosine, which ignores norms, the same runs' flags went from {nm['flagged_before']:,.0f} "
+                     f"to {nm['flagged_last']:,.0f} and the last epoch's F1 averages {_pc(o['f1_last_epoch'])}% "
+                     f"(untrained encoder: {_pc(o['f1_before_training'])}%), against {_pc(s['f1_last_epoch'])}% "
+                     f"({_pc(s['f1_before_training'])}%) under {s['distance']}: the norms alone do not account "
+                     "for what the encoder's training does to the flags." if o['f1_last_epoch'] < o['f1_before_training'] - 0.05
+                     else f" Under cosine, which ignores norms, the same runs' flags went from "
+                     f"{nm['flagged_before']:,.0f} to {nm['flagged_last']:,.0f}.")
+    return text
 
 
 def selection_summary(results, distance: str) -> dict:
@@ -492,9 +505,8 @@ def analysis(metrics: dict, *, encoder: str | None = None, encoder_lr: float | N
                    f"{_pc(s['f1_before_training'])}%{corr}."
                    + (f" In {s['runs_with_collapsed_epoch']} runs some epoch flagged nothing (every example on the "
                       "clean centre)." if s.get("runs_with_collapsed_epoch") else ""))
-        nm = s.get("norms")
-        if nm:
-            out.append(_norm_sentence(nm, s["distance"]))
+        if s.get("norms"):
+            out.append(norm_reading(metrics))
     al = (metrics.get("alpha_sweep") or {}).get("results") or {}
     if al:
         k_best = max(al, key=lambda k: al[k]["f1_selected"])
