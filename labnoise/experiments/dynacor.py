@@ -197,16 +197,16 @@ def norm_reading(metrics: dict) -> str:
     if not (s and s.get("norms")):
         return ""
     text = _norm_sentence(s["norms"], s["distance"])
-    for d, o in sel.items():  # the same runs under the other distance, which does not read norms
-        if d != s["distance"] and isinstance(o, dict) and o.get("norms") and d == "cosine":
-            nm = o["norms"]
-            text += (f" Under cosine, which ignores norms, the same runs' flags went from {nm['flagged_before']:,.0f} "
-                     f"to {nm['flagged_last']:,.0f} and the last epoch's F1 averages {_pc(o['f1_last_epoch'])}% "
-                     f"(untrained encoder: {_pc(o['f1_before_training'])}%), against {_pc(s['f1_last_epoch'])}% "
-                     f"({_pc(s['f1_before_training'])}%) under {s['distance']}: the norms alone do not account "
-                     "for what the encoder's training does to the flags." if o['f1_last_epoch'] < o['f1_before_training'] - 0.05
-                     else f" Under cosine, which ignores norms, the same runs' flags went from "
-                     f"{nm['flagged_before']:,.0f} to {nm['flagged_last']:,.0f}.")
+    o = sel.get("cosine") if s["distance"] != "cosine" else None  # the same runs under the distance without norms
+    if isinstance(o, dict) and o.get("norms"):
+        text += (f" Under cosine, which ignores norms, the same runs' flags went from {o['norms']['flagged_before']:,.0f} "
+                 f"to {o['norms']['flagged_last']:,.0f}")
+        if o["f1_last_epoch"] < o["f1_before_training"] - 0.05:
+            text += (f" and the last epoch's F1 averages {_pc(o['f1_last_epoch'])}% (untrained encoder: "
+                     f"{_pc(o['f1_before_training'])}%), against {_pc(s['f1_last_epoch'])}% "
+                     f"({_pc(s['f1_before_training'])}%) under {s['distance']}: the norms alone do not account for "
+                     "what the encoder's training does to the flags")
+        text += "."
     return text
 
 
